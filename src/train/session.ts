@@ -1,0 +1,353 @@
+/**
+ * One GAN training run in memory: the two networks, their optimizers, the
+ * data sampler and the random stream, advanced one step at a time by
+ * Algorithm 1 of Goodfellow et al. 2014 (https://arxiv.org/abs/1406.2661):
+ *
+ *   for k steps: sample m noise samples z and m examples x;
+ *     update D by ascending ∇_θd (1/m) Σ [log D(x) + log(1 − D(G(z)))]
+ *   sample m noise samples z;
+ *     update G by descending ∇_θg (1/m) Σ log(1 − D(G(z)))
+ *     (or ascending log D(G(z)), the non-saturating variant)
+ *
+ * Each update differentiates only with respect to the player being updated,
+ * so a G step leaves D's weights untouched and computes no D weight
+ * gradients. Losses stay on the device and are read back every
+ * `readEvery` steps, so the steady-state step never waits on the GPU.
+ *
+ * @module
+ */
+import { tf } from "../backend/tf.ts";
+import { UserError } from "../cli/errors.ts";
+import {
+  BatchSampler,
+  type SamplerState,
+  type Split,
+} from "../data/dataset.ts";
+import type { GanPair } from "../models/net.ts";
+import { buildModels, noiseDim } from "../models/registry.ts";
+import { Rng, type RngState } from "../util/rng.ts";
+import type { NoiseKind, TrainConfig } from "./config.ts";
+import { errorRate, fakeLoss, generatorLoss, realLoss } from "./losses.ts";
+import { Optimizer } from "./optimizers.ts";
+
+/** The figures recorded for every step. */
+export interface StepMetrics {
+  /** 1-based index of the step. */
+  step: number;
+  /** Mean −log D(x) on the real batch. */
+  dLossReal: number;
+  /** Mean −log(1 − D(G(z))) on the fake batch. */
+  dLossFake: number;
+  /** G's loss, in the form it was trained with. */
+  gLoss: number;
+  /** Fraction of real examples D judged fake. */
+  dErrReal: number;
+  /** Fraction of fake examples D judged real. */
+  dErrFake: number;
+  /** D's learning rate at this step. */
+  lr: number;
+}
+
+/** The metric columns, in CSV order. */
+export const METRIC_COLUMNS: readonly (keyof StepMetrics)[] = [
+  "step",
+  "dLossReal",
+  "dLossFake",
+  "gLoss",
+  "dErrReal",
+  "dErrFake",
+  "lr",
+];
+
+/** Thrown when a loss stops being finite. */
+export class NonFiniteLossError extends UserError {
+  /** The step at which it happened. */
+  readonly step: number;
+
+  constructor(step: number, name: string, value: number) {
+    super(
+      `training diverged: ${name} became ${value} at step ${step}; ` +
+        `try a lower learning rate`,
+      3,
+    );
+    this.step = step;
+  }
+}
+
+/** Everything besides tensors needed to resume a session exactly. */
+export interface SessionState {
+  /** Steps finished. */
+  step: number;
+  /** The random stream. */
+  rng: RngState;
+  /** Where the sampler is in its epoch. */
+  sampler: SamplerState;
+  /** Updates each optimizer has applied. */
+  updates: { discriminator: number; generator: number };
+}
+
+/** Draw `[count, dim]` noise of `kind` from a tfjs seed. */
+export function sampleNoise(
+  kind: NoiseKind,
+  shape: [number, number],
+  seed: number,
+): tf.Tensor2D {
+  if (kind === "normal") return tf.randomNormal(shape, 0, 1, "float32", seed);
+  // Uniform on [−√3, √3] has unit variance, as in the paper's code.
+  const a = Math.sqrt(3);
+  return tf.randomUniform(shape, -a, a, "float32", seed);
+}
+
+/** A training run in memory. */
+export class GanSession {
+  readonly config: TrainConfig;
+  readonly models: GanPair;
+  readonly dOptimizer: Optimizer;
+  readonly gOptimizer: Optimizer;
+  readonly pixels: number;
+  rng: Rng;
+  sampler: BatchSampler;
+  /** Steps finished. */
+  step = 0;
+  #pending: { step: number; lr: number; values: tf.Tensor }[] = [];
+  /** The split being trained on. */
+  readonly train: Split;
+
+  /**
+   * Build fresh networks and optimizers for `config` on the `train` split.
+   *
+   * @param config The resolved run config.
+   * @param train The images G learns to imitate.
+   */
+  constructor(config: TrainConfig, train: Split) {
+    this.config = config;
+    this.train = train;
+    this.pixels = train.height * train.width * train.channels;
+    const initRng = new Rng(config.seed);
+    this.models = buildModels(initRng, config.model, {
+      image: train,
+      meanImage: meanImage(train),
+    });
+    this.dOptimizer = new Optimizer(
+      this.models.discriminator.variables,
+      config.discriminatorOptimizer,
+    );
+    this.gOptimizer = new Optimizer(
+      this.models.generator.variables,
+      config.generatorOptimizer,
+    );
+    this.rng = new Rng(config.seed ^ 0x5eed);
+    this.sampler = new BatchSampler(train, {
+      batchSize: config.batchSize,
+      seed: this.rng.seed(),
+    });
+  }
+
+  /** The dimension of z. */
+  get noiseDim(): number {
+    return noiseDim(this.config.model);
+  }
+
+  #context() {
+    return { training: true, seed: () => this.rng.seed() };
+  }
+
+  #noise(count: number): tf.Tensor2D {
+    return sampleNoise(
+      this.config.noise,
+      [count, this.noiseDim],
+      this.rng.seed(),
+    );
+  }
+
+  /** One D update on a fresh real batch and fresh fakes. */
+  #discriminatorUpdate(): tf.Tensor[] {
+    const { generator: G, discriminator: D } = this.models;
+    const m = this.config.batchSize;
+    const batch = this.sampler.next();
+    return tf.tidy(() => {
+      const x = tf.tensor2d(batch.images, [m, this.pixels]);
+      // G's forward pass sits outside the tape: D's update needs no
+      // gradient with respect to G.
+      const fake = G.apply(this.#noise(m), this.#context());
+      let parts: tf.Scalar[] = [];
+      const { grads } = tf.variableGrads(() => {
+        const logitsReal = D.apply(x, this.#context());
+        const logitsFake = D.apply(fake, this.#context());
+        const lr = realLoss(logitsReal);
+        const lf = fakeLoss(logitsFake);
+        // Kept, so that the tape's tidy does not release them.
+        parts = [lr, lf, errorRate(logitsReal, 1), errorRate(logitsFake, 0)]
+          .map((t) => tf.keep(t));
+        const sum = tf.add(lr, lf);
+        return (this.config.discriminatorLoss === "mean"
+          ? tf.mul(sum, 0.5)
+          : sum) as tf.Scalar;
+      }, D.variables);
+      this.dOptimizer.apply(grads);
+      D.constrain?.();
+      return parts;
+    });
+  }
+
+  /** One G update on fresh noise; D's weights are only read. */
+  #generatorUpdate(): tf.Scalar {
+    const { generator: G, discriminator: D } = this.models;
+    const m = this.config.batchSize;
+    return tf.tidy(() => {
+      const z = this.#noise(m);
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = D.apply(G.apply(z, this.#context()), this.#context());
+        return generatorLoss(logits, this.config.generatorLoss);
+      }, G.variables);
+      this.gOptimizer.apply(grads);
+      G.constrain?.();
+      return value;
+    });
+  }
+
+  /**
+   * Run one step of Algorithm 1: k D updates, then one G update. The
+   * step's metrics are queued on the device; {@linkcode flush} reads them.
+   */
+  trainStep(): void {
+    const lr = this.dOptimizer.learningRate;
+    let parts: tf.Tensor[] = [];
+    for (let i = 0; i < this.config.discriminatorSteps; i++) {
+      for (const t of parts) t.dispose();
+      parts = this.#discriminatorUpdate();
+    }
+    const g = this.#generatorUpdate();
+    const [lReal, lFake, eReal, eFake] = parts;
+    const values = tf.stack([lReal, lFake, g, eReal, eFake]);
+    for (const t of [...parts, g]) t.dispose();
+    this.step++;
+    this.#pending.push({ step: this.step, lr, values });
+  }
+
+  /** Whether metrics are waiting to be read. */
+  get hasPending(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  /**
+   * Read every queued step's metrics from the device.
+   *
+   * @throws {NonFiniteLossError} When a loss is NaN or infinite.
+   */
+  async flush(): Promise<StepMetrics[]> {
+    const pending = this.#pending;
+    this.#pending = [];
+    if (pending.length === 0) return [];
+    const stacked = tf.stack(pending.map((p) => p.values));
+    for (const p of pending) p.values.dispose();
+    const data = await stacked.data();
+    stacked.dispose();
+    return pending.map(({ step, lr }, i) => {
+      const v = data.subarray(i * 5, i * 5 + 5);
+      const row: StepMetrics = {
+        step,
+        dLossReal: v[0],
+        dLossFake: v[1],
+        gLoss: v[2],
+        dErrReal: v[3],
+        dErrFake: v[4],
+        lr,
+      };
+      for (const key of ["dLossReal", "dLossFake", "gLoss"] as const) {
+        if (!Number.isFinite(row[key])) {
+          throw new NonFiniteLossError(step, key, row[key]);
+        }
+      }
+      return row;
+    });
+  }
+
+  /**
+   * Generate images from given noise, in evaluation mode.
+   *
+   * @param z `[count, noiseDim]` noise.
+   * @returns Flat images, `count × pixels`.
+   */
+  async generate(z: tf.Tensor2D): Promise<Float32Array> {
+    const images = tf.tidy(() =>
+      this.models.generator.apply(z, { training: false })
+    );
+    const data = await images.data() as Float32Array;
+    images.dispose();
+    return data;
+  }
+
+  /** Every tensor that a checkpoint must hold, by stable name. */
+  tensors(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    const add = (prefix: string, list: tf.Variable[]) =>
+      list.forEach((v, i) => out.set(`${prefix}.${i}`, v));
+    add("generator", this.models.generator.variables);
+    add("generator_buffers", this.models.generator.buffers);
+    add("discriminator", this.models.discriminator.variables);
+    add("discriminator_buffers", this.models.discriminator.buffers);
+    add("generator_optimizer", this.gOptimizer.state);
+    add("discriminator_optimizer", this.dOptimizer.state);
+    return out;
+  }
+
+  /** The non-tensor state a checkpoint must hold. */
+  state(): SessionState {
+    return {
+      step: this.step,
+      rng: this.rng.state(),
+      sampler: this.sampler.state(),
+      updates: {
+        discriminator: this.dOptimizer.updates,
+        generator: this.gOptimizer.updates,
+      },
+    };
+  }
+
+  /**
+   * Restore a state saved by {@linkcode state} and tensors saved from
+   * {@linkcode tensors}.
+   *
+   * @throws {UserError} When a tensor is missing or has the wrong shape.
+   */
+  restore(state: SessionState, values: Map<string, Float32Array>): void {
+    for (const [name, v] of this.tensors()) {
+      const data = values.get(name);
+      if (!data || data.length !== v.size) {
+        throw new UserError(
+          `checkpoint tensor "${name}" is missing or has ${data?.length} ` +
+            `values; expected ${v.size}`,
+        );
+      }
+      tf.tidy(() => v.assign(tf.tensor(data, v.shape)));
+    }
+    this.step = state.step;
+    this.rng = Rng.fromState(state.rng);
+    this.sampler = BatchSampler.fromState(this.train, state.sampler);
+    this.dOptimizer.updates = state.updates.discriminator;
+    this.gOptimizer.updates = state.updates.generator;
+  }
+
+  /** Release every tensor the session holds. */
+  dispose(): void {
+    for (const p of this.#pending) p.values.dispose();
+    this.#pending = [];
+    this.models.generator.dispose();
+    this.models.discriminator.dispose();
+    this.dOptimizer.dispose();
+    this.gOptimizer.dispose();
+  }
+}
+
+/** The mean training image, flat. */
+function meanImage(split: Split): Float32Array {
+  const pixels = split.height * split.width * split.channels;
+  const sum = new Float64Array(pixels);
+  const img = split.images;
+  for (let i = 0; i < split.count; i++) {
+    const base = i * pixels;
+    for (let p = 0; p < pixels; p++) sum[p] += img[base + p];
+  }
+  return Float32Array.from(sum, (s) => s / split.count);
+}

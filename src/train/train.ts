@@ -1,0 +1,320 @@
+/**
+ * The training loop behind `deno task train` and the `train()` API: it
+ * loads the data, builds or restores a {@linkcode GanSession}, and keeps the
+ * run folder up to date (samples, metrics, plot, checkpoints). It reports
+ * progress through `onEvent` and never prints.
+ *
+ * @module
+ */
+import { tf } from "../backend/tf.ts";
+import { type BackendInfo, selectBackend } from "../backend/select.ts";
+import { UserError } from "../cli/errors.ts";
+import { type DataEvent, type Dataset, loadDataset } from "../data/dataset.ts";
+import { writeJsonAtomic, writeTextAtomic } from "../io/atomic.ts";
+import { imageGrid } from "../io/grid.ts";
+import { writePng } from "../io/png.ts";
+import { renderMetricsPng } from "../io/plot.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { countParameters, type Net } from "../models/net.ts";
+import { VERSION } from "../version.ts";
+import {
+  pruneCheckpoints,
+  readLatestCheckpoint,
+  writeCheckpoint,
+} from "./checkpoint.ts";
+import type { TrainConfig } from "./config.ts";
+import {
+  METRICS_HEADER,
+  metricsToCsv,
+  parseMetricsCsv,
+} from "./metrics_log.ts";
+import {
+  createRunFolder,
+  type RunPaths,
+  runPaths,
+  samplePath,
+} from "./run_folder.ts";
+import { GanSession, sampleNoise, type StepMetrics } from "./session.ts";
+
+/** Samples in every grid: 16 × 16. */
+export const GRID_SAMPLES = 256;
+
+/** What the loop reports while it runs. */
+export type TrainEvent =
+  | { type: "data"; event: DataEvent }
+  | {
+    type: "start";
+    paths: RunPaths;
+    config: TrainConfig;
+    backend: BackendInfo;
+    dataset: { name: string; train: number; shape: number[] };
+    parameters: { generator: number; discriminator: number };
+    flopsPerStep: number;
+    resumedFrom?: number;
+  }
+  | { type: "progress"; step: number; total: number; metrics: StepMetrics }
+  | { type: "checkpoint"; step: number; path: string }
+  | { type: "skipped-checkpoint"; step: number; reason: string }
+  | { type: "done"; result: TrainResult };
+
+/** How a run ended. */
+export interface TrainResult {
+  /** The run folder. */
+  paths: RunPaths;
+  /** Steps finished. */
+  step: number;
+  /** Whether it stopped early because the signal fired. */
+  interrupted: boolean;
+  /** Seconds spent in this call. */
+  seconds: number;
+  /** The last recorded metrics, if any. */
+  last?: StepMetrics;
+}
+
+/** Options for {@linkcode train}. */
+export interface TrainOptions {
+  /** Receives progress; the default ignores it. */
+  onEvent?: (event: TrainEvent) => void;
+  /** When aborted, the loop finishes the step, checkpoints and returns. */
+  signal?: AbortSignal;
+  /** Resume this run folder instead of starting a new one. */
+  resume?: string;
+  /** A dataset already in memory, skipping the load. */
+  dataset?: Dataset;
+  /** Clock for the run folder's name. @default {new Date()} */
+  now?: Date;
+}
+
+/**
+ * Train a GAN as `config` says, writing a run folder.
+ *
+ * @example Train a few steps of a small model
+ * ```ts ignore
+ * import { getPreset, train } from "./mod.ts";
+ * const config = { ...getPreset("paper-mnist"), steps: 20 };
+ * const result = await train(config, {
+ *   onEvent: (e) => e.type === "done" && console.log(e.result.paths.root),
+ * });
+ * ```
+ */
+export async function train(
+  config: TrainConfig,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  const emit = options.onEvent ?? (() => {});
+  const started = performance.now();
+  const backend = await selectBackend(config.backend);
+  const dataset = options.dataset ?? await loadDataset(config.dataset, {
+    dataDir: config.dataDir,
+    range: config.data.range,
+    demean: config.data.demean,
+    gcn: config.data.gcn,
+    onEvent: (event) => emit({ type: "data", event }),
+  });
+  const session = new GanSession(config, dataset.train);
+  try {
+    return await runLoop(session, {
+      config,
+      backend,
+      dataset,
+      options,
+      emit,
+      started,
+    });
+  } finally {
+    session.dispose();
+  }
+}
+
+interface LoopContext {
+  config: TrainConfig;
+  backend: BackendInfo;
+  dataset: Dataset;
+  options: TrainOptions;
+  emit: (event: TrainEvent) => void;
+  started: number;
+}
+
+async function runLoop(
+  session: GanSession,
+  ctx: LoopContext,
+): Promise<TrainResult> {
+  const { config, options, emit } = ctx;
+  let paths: RunPaths;
+  let rows: StepMetrics[] = [];
+  let resumedFrom: number | undefined;
+  if (options.resume) {
+    paths = runPaths(options.resume);
+    const cp = await readLatestCheckpoint(paths.root, {
+      onSkip: (step, reason) =>
+        emit({ type: "skipped-checkpoint", step, reason }),
+    });
+    session.restore(cp.state, cp.tensors);
+    rows = parseMetricsCsv(cp.metricsCsv).filter((r) => r.step <= session.step);
+    resumedFrom = session.step;
+    await writeTextAtomic(
+      paths.metricsCsv,
+      METRICS_HEADER + metricsToCsv(rows),
+    );
+  } else {
+    paths = await createRunFolder(config.out, {
+      dataset: config.dataset,
+      tag: config.tag,
+      now: options.now,
+    });
+    await writeTextAtomic(paths.metricsCsv, METRICS_HEADER);
+  }
+  await writeJsonAtomic(paths.config, {
+    ...config,
+    environment: {
+      webgan: VERSION,
+      deno: Deno.version.deno,
+      tfjs: tf.version.tfjs,
+      backend: ctx.backend,
+    },
+  });
+
+  const { generator, discriminator } = session.models;
+  emit({
+    type: "start",
+    paths,
+    config,
+    backend: ctx.backend,
+    dataset: {
+      name: ctx.dataset.name,
+      train: ctx.dataset.train.count,
+      shape: [
+        ctx.dataset.train.height,
+        ctx.dataset.train.width,
+        ctx.dataset.train.channels,
+      ],
+    },
+    parameters: {
+      generator: countParameters(generator),
+      discriminator: countParameters(discriminator),
+    },
+    flopsPerStep: stepFlops(session),
+    resumedFrom,
+  });
+
+  const gridNoise = sampleNoise(
+    config.noise,
+    [GRID_SAMPLES, session.noiseDim],
+    config.seed + 7919,
+  );
+  const writer = new RunWriter(session, paths, gridNoise);
+  try {
+    if (resumedFrom === undefined) {
+      await writer.grid(0);
+      await writer.checkpoint(rows);
+    }
+    let interrupted = false;
+    while (session.step < config.steps) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      session.trainStep();
+      const step = session.step;
+      const atCheckpoint = step % config.checkpointEvery === 0;
+      if (
+        step % config.readEvery === 0 || atCheckpoint || step === config.steps
+      ) {
+        const fresh = await session.flush();
+        rows.push(...fresh);
+        await appendText(paths.metricsCsv, metricsToCsv(fresh));
+        const last = fresh[fresh.length - 1];
+        emit({ type: "progress", step, total: config.steps, metrics: last });
+      }
+      if (atCheckpoint) {
+        await writer.grid(step);
+        const path = await writer.checkpoint(rows);
+        await pruneCheckpoints(paths.root, config.checkpointEvery);
+        emit({ type: "checkpoint", step, path });
+      }
+    }
+    const fresh = await session.flush();
+    rows.push(...fresh);
+    await appendText(paths.metricsCsv, metricsToCsv(fresh));
+    if (!interrupted) await writer.grid("final");
+    if (session.step % config.checkpointEvery !== 0 || interrupted) {
+      const path = await writer.checkpoint(rows);
+      emit({ type: "checkpoint", step: session.step, path });
+      await pruneCheckpoints(paths.root, config.checkpointEvery);
+    }
+    await writer.plot(rows);
+    const result: TrainResult = {
+      paths,
+      step: session.step,
+      interrupted,
+      seconds: (performance.now() - ctx.started) / 1000,
+      last: rows[rows.length - 1],
+    };
+    emit({ type: "done", result });
+    return result;
+  } finally {
+    gridNoise.dispose();
+  }
+}
+
+/** Writes the run folder's files for a session. */
+class RunWriter {
+  constructor(
+    readonly session: GanSession,
+    readonly paths: RunPaths,
+    readonly gridNoise: tf.Tensor2D,
+  ) {}
+
+  async grid(step: number | "final"): Promise<void> {
+    const { train } = this.session;
+    const images = await this.session.generate(this.gridNoise);
+    const range: [number, number] =
+      this.session.config.data.range === "symmetric" ? [-1, 1] : [0, 1];
+    const grid = imageGrid(images, {
+      count: GRID_SAMPLES,
+      height: train.height,
+      width: train.width,
+      channels: train.channels as 1 | 3,
+      range,
+      cols: 16,
+    });
+    await writePng(samplePath(this.paths, step), grid);
+  }
+
+  async checkpoint(rows: StepMetrics[]): Promise<string> {
+    return await writeCheckpoint(this.paths.root, {
+      state: this.session.state(),
+      tensors: this.session.tensors(),
+      metricsCsv: METRICS_HEADER + metricsToCsv(rows),
+    });
+  }
+
+  async plot(rows: StepMetrics[]): Promise<void> {
+    if (rows.length === 0) return;
+    const png = await renderMetricsPng(rows, {
+      title: `${this.session.config.preset} · ${this.session.config.dataset}`,
+    });
+    await writeFileAtomic(this.paths.metricsPng, png);
+  }
+}
+
+async function appendText(path: string, text: string): Promise<void> {
+  if (text) await Deno.writeTextFile(path, text, { append: true });
+}
+
+/**
+ * Multiply-add FLOPs of one training step, counted from the weight shapes:
+ * a forward pass costs 2·batch·weights; its backward pass twice that.
+ * The D step runs G forward, D forward and backward on two batches; the G
+ * step runs G and D forward and backward on one.
+ */
+export function stepFlops(session: GanSession): number {
+  const m = session.config.batchSize;
+  const k = session.config.discriminatorSteps;
+  const forward = (net: Net) =>
+    net.forwardFlops?.(m) ??
+      2 * m * net.variables.reduce((n, v) => n + (v.rank >= 2 ? v.size : 0), 0);
+  const g = forward(session.models.generator);
+  const d = forward(session.models.discriminator);
+  return k * (g + 2 * d + 4 * d) + (g + d + 2 * d + 2 * g);
+}

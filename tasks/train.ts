@@ -1,0 +1,225 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task train`: train a GAN and leave a run folder.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseFlags, readInt } from "../src/cli/args.ts";
+import { UserError } from "../src/cli/errors.ts";
+import { formatDuration } from "../src/cli/format.ts";
+import { parseBackend } from "../src/backend/select.ts";
+import { applyOverrides, type TrainConfig } from "../src/train/config.ts";
+import { DEFAULT_PRESET, getPreset, PRESETS } from "../src/train/presets.ts";
+import { train, type TrainEvent } from "../src/train/train.ts";
+import { Progress, runTask } from "./_terminal.ts";
+
+const USAGE = `usage: deno task train [options]
+
+  --preset NAME           a preset (default ${DEFAULT_PRESET}); see --list-presets
+  --list-presets          list the presets and exit
+  --set KEY=VALUE         override any config field (repeatable)
+  --steps N               training steps
+  --batch-size N          minibatch size
+  --seed N                random seed
+  --backend B             auto | webgpu | wasm | cpu (default auto)
+  --out DIR               root of run folders (default models)
+  --data-dir DIR          dataset folder (default data)
+  --tag TEXT              suffix for the run folder (default: the preset)
+  --checkpoint-every N    steps between sample grids and checkpoints
+  --resume RUN_FOLDER     continue a stopped run from its latest checkpoint
+  -h, --help              show this help`;
+
+const FLAGS = {
+  preset: { type: "string" },
+  "list-presets": { type: "boolean" },
+  set: { type: "string", multiple: true },
+  steps: { type: "string" },
+  "batch-size": { type: "string" },
+  seed: { type: "string" },
+  backend: { type: "string" },
+  out: { type: "string" },
+  "data-dir": { type: "string" },
+  tag: { type: "string" },
+  "checkpoint-every": { type: "string" },
+  resume: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Build the run's config from the flags. */
+async function resolveConfig(
+  flags: ReturnType<typeof parseFlags<typeof FLAGS>>,
+): Promise<TrainConfig> {
+  let config: TrainConfig;
+  if (flags.resume) {
+    config = await readRunConfig(flags.resume);
+  } else {
+    config = getPreset(flags.preset ?? DEFAULT_PRESET);
+    if (config.preset !== DEFAULT_PRESET) config.tag = config.preset;
+  }
+  const sets = [...(flags.set ?? [])];
+  const ints: [string, keyof TrainConfig, number][] = [
+    ["steps", "steps", 0],
+    ["batch-size", "batchSize", 1],
+    ["seed", "seed", 0],
+    ["checkpoint-every", "checkpointEvery", 1],
+  ];
+  for (const [flag, key, min] of ints) {
+    const v = readInt(flag, flags[flag as keyof typeof flags] as string, {
+      min,
+    });
+    if (v !== undefined) sets.push(`${key}=${v}`);
+  }
+  if (flags.backend) sets.push(`backend=${parseBackend(flags.backend)}`);
+  if (flags.out !== undefined) sets.push(`out=${flags.out}`);
+  if (flags["data-dir"] !== undefined) {
+    sets.push(`dataDir=${flags["data-dir"]}`);
+  }
+  if (flags.tag !== undefined) sets.push(`tag=${flags.tag}`);
+  return applyOverrides(config, sets);
+}
+
+async function readRunConfig(runDir: string): Promise<TrainConfig> {
+  const path = join(runDir, "config.json");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    throw new UserError(
+      `--resume: ${path} not found; is ${runDir} a run folder?`,
+    );
+  }
+  const { environment: _, ...config } = JSON.parse(text);
+  return config as TrainConfig;
+}
+
+function listPresets(): void {
+  const width = Math.max(...PRESETS.map((p) => p.preset.length));
+  for (const p of PRESETS) {
+    console.log(
+      `${p.preset.padEnd(width)}  ${p.dataset.padEnd(13)}  ${p.purpose}`,
+    );
+  }
+}
+
+function fmt(n: number): string {
+  return n.toFixed(3);
+}
+
+function printEvent(event: TrainEvent, state: { bar?: Progress }): void {
+  switch (event.type) {
+    case "data": {
+      const e = event.event as { message?: string };
+      if (e.message) console.log(e.message);
+      break;
+    }
+    case "start": {
+      const { config, backend, dataset, parameters, paths } = event;
+      const adapter = backend.adapter
+        ? `${backend.adapter}${backend.fallbackAdapter ? " (fallback)" : ""}`
+        : "none";
+      console.log(`webgan train · preset ${config.preset}`);
+      console.log(
+        `  dataset   ${dataset.name}: ${dataset.train} training images of ${
+          dataset.shape.join("×")
+        }`,
+      );
+      console.log(`  backend   ${backend.name} (${backend.reason})`);
+      console.log(`  adapter   ${adapter}`);
+      console.log(
+        `  params    G ${parameters.generator.toLocaleString("en")} · D ${
+          parameters.discriminator.toLocaleString("en")
+        }`,
+      );
+      console.log(
+        `  compute   ${(event.flopsPerStep / 1e9).toFixed(2)} GFLOP per step`,
+      );
+      console.log(
+        `  schedule  ${config.steps} steps, batch ${config.batchSize}, k=${config.discriminatorSteps}, seed ${config.seed}`,
+      );
+      console.log(`  run       ${paths.root}`);
+      if (event.resumedFrom !== undefined) {
+        console.log(`  resumed   from step ${event.resumedFrom}`);
+      }
+      state.bar = new Progress("train", config.steps);
+      break;
+    }
+    case "progress": {
+      const m = event.metrics;
+      state.bar?.update(
+        event.step,
+        `D ${fmt(m.dLossReal)}/${fmt(m.dLossFake)} G ${fmt(m.gLoss)}`,
+      );
+      break;
+    }
+    case "skipped-checkpoint":
+      (state.bar?.log ?? console.log)(
+        `warning: skipping checkpoint at step ${event.step}: ${event.reason}`,
+      );
+      break;
+    case "checkpoint":
+    case "done":
+      break;
+  }
+}
+
+async function main(): Promise<number> {
+  const flags = parseFlags(Deno.args, FLAGS);
+  if (flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (flags["list-presets"]) {
+    listPresets();
+    return 0;
+  }
+  const config = await resolveConfig(flags);
+
+  const controller = new AbortController();
+  let signalName: "SIGINT" | "SIGTERM" | undefined;
+  const onSignal = (name: "SIGINT" | "SIGTERM") => () => {
+    if (signalName) Deno.exit(name === "SIGINT" ? 130 : 143);
+    signalName = name;
+    controller.abort();
+  };
+  const handlers = {
+    SIGINT: onSignal("SIGINT"),
+    SIGTERM: onSignal("SIGTERM"),
+  };
+  for (const [name, fn] of Object.entries(handlers)) {
+    Deno.addSignalListener(name as Deno.Signal, fn);
+  }
+
+  const state: { bar?: Progress } = {};
+  const result = await train(config, {
+    resume: flags.resume,
+    signal: controller.signal,
+    onEvent: (e) => printEvent(e, state),
+  });
+  const last = result.last;
+  state.bar?.done(
+    result.step,
+    last
+      ? `D ${fmt(last.dLossReal)}/${fmt(last.dLossFake)} G ${fmt(last.gLoss)}`
+      : "",
+  );
+  if (result.interrupted) {
+    console.log(
+      `stopped by ${signalName} at step ${result.step}; checkpoint written.`,
+    );
+    console.log(`resume with: deno task train --resume ${result.paths.root}`);
+    return signalName === "SIGTERM" ? 143 : 130;
+  }
+  console.log(
+    `done: ${result.step} steps in ${formatDuration(result.seconds)}` +
+      (last
+        ? ` · D(real) ${fmt(last.dLossReal)} D(fake) ${fmt(last.dLossFake)} G ${
+          fmt(last.gLoss)
+        }`
+        : ""),
+  );
+  console.log(`run folder: ${result.paths.root}`);
+  return 0;
+}
+
+if (import.meta.main) await runTask(main);
