@@ -160,8 +160,14 @@ export class GanSession {
     );
   }
 
-  /** One D update on a fresh real batch and fresh fakes. */
-  #discriminatorUpdate(): tf.Tensor[] {
+  /**
+   * One D update on a fresh real batch and fresh fakes. G's weights are
+   * only read.
+   *
+   * @returns Scalars (real loss, fake loss, real error, fake error), which
+   *   the caller must dispose.
+   */
+  updateDiscriminator(): tf.Tensor[] {
     const { generator: G, discriminator: D } = this.models;
     const m = this.config.batchSize;
     const batch = this.sampler.next();
@@ -190,8 +196,12 @@ export class GanSession {
     });
   }
 
-  /** One G update on fresh noise; D's weights are only read. */
-  #generatorUpdate(): tf.Scalar {
+  /**
+   * One G update on fresh noise. D's weights are only read.
+   *
+   * @returns G's loss, which the caller must dispose.
+   */
+  updateGenerator(): tf.Scalar {
     const { generator: G, discriminator: D } = this.models;
     const m = this.config.batchSize;
     return tf.tidy(() => {
@@ -215,9 +225,9 @@ export class GanSession {
     let parts: tf.Tensor[] = [];
     for (let i = 0; i < this.config.discriminatorSteps; i++) {
       for (const t of parts) t.dispose();
-      parts = this.#discriminatorUpdate();
+      parts = this.updateDiscriminator();
     }
-    const g = this.#generatorUpdate();
+    const g = this.updateGenerator();
     const [lReal, lFake, eReal, eFake] = parts;
     const values = tf.stack([lReal, lFake, g, eReal, eFake]);
     for (const t of [...parts, g]) t.dispose();

@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { tf } from "../src/backend/tf.ts";
+import { selectBackend } from "../src/backend/select.ts";
+import { applyOverrides } from "../src/train/config.ts";
+import { getPreset } from "../src/train/presets.ts";
+import { GanSession } from "../src/train/session.ts";
+import { syntheticSplit } from "./_synthetic.ts";
+
+/** The paper's model shrunk to test size. */
+function tinyConfig(overrides: string[] = []) {
+  return applyOverrides(getPreset("paper-mnist"), [
+    "model.generatorHidden=[16,16]",
+    "model.discriminatorMaxout=[[8,3],[8,3]]",
+    "batchSize=4",
+    ...overrides,
+  ]);
+}
+
+const split = syntheticSplit(32, { height: 4, width: 4, channels: 1 });
+
+async function values(vars: tf.Variable[]): Promise<Float32Array[]> {
+  return await Promise.all(vars.map((v) => v.data() as Promise<Float32Array>));
+}
+
+function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
+  let m = 0;
+  a.forEach((x, i) =>
+    x.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j]))))
+  );
+  return m;
+}
+
+for (const backend of ["wasm", "cpu"] as const) {
+  Deno.test(`GanSession.updateGenerator() leaves D unchanged (${backend})`, async () => {
+    await selectBackend(backend);
+    const s = new GanSession(tinyConfig(), split);
+    const dBefore = await values(s.models.discriminator.variables);
+    const gBefore = await values(s.models.generator.variables);
+    s.updateGenerator().dispose();
+    const dAfter = await values(s.models.discriminator.variables);
+    const gAfter = await values(s.models.generator.variables);
+    assert.equal(maxAbsDiff(dBefore, dAfter), 0, "a G step changed D");
+    assert.ok(maxAbsDiff(gBefore, gAfter) > 0, "a G step left G unchanged");
+    s.dispose();
+  });
+
+  Deno.test(`GanSession.updateDiscriminator() leaves G unchanged (${backend})`, async () => {
+    await selectBackend(backend);
+    const s = new GanSession(tinyConfig(), split);
+    const dBefore = await values(s.models.discriminator.variables);
+    const gBefore = await values(s.models.generator.variables);
+    for (const t of s.updateDiscriminator()) t.dispose();
+    const dAfter = await values(s.models.discriminator.variables);
+    const gAfter = await values(s.models.generator.variables);
+    assert.equal(maxAbsDiff(gBefore, gAfter), 0, "a D step changed G");
+    assert.ok(maxAbsDiff(dBefore, dAfter) > 0, "a D step left D unchanged");
+    s.dispose();
+  });
+}
+
+Deno.test("GanSession losses start at log 2 per term", async () => {
+  await selectBackend("wasm");
+  // With D's weights within ±0.005, D(x) ≈ ½, so each BCE term ≈ log 2.
+  const s = new GanSession(tinyConfig(), split);
+  s.trainStep();
+  const [m] = await s.flush();
+  for (const key of ["dLossReal", "dLossFake", "gLoss"] as const) {
+    assert.ok(
+      Math.abs(m[key] - Math.LN2) < 1e-3,
+      `${key} = ${m[key]}, expected log 2 = ${Math.LN2}`,
+    );
+  }
+  s.dispose();
+});
+
+Deno.test("GanSession gives identical metrics for the same seed", async () => {
+  await selectBackend("wasm");
+  const run = async (seed: number) => {
+    const s = new GanSession(tinyConfig([`seed=${seed}`]), split);
+    for (let i = 0; i < 5; i++) s.trainStep();
+    const rows = await s.flush();
+    s.dispose();
+    return rows;
+  };
+  const a = await run(3);
+  const b = await run(3);
+  const c = await run(4);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c, "different seeds gave the same metrics");
+});
+
+for (const backend of ["wasm", "cpu"] as const) {
+  Deno.test(`GanSession.trainStep() leaks no tensors (${backend})`, async () => {
+    await selectBackend(backend);
+    const s = new GanSession(tinyConfig(), split);
+    s.trainStep();
+    await s.flush();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) s.trainStep();
+    await s.flush();
+    assert.equal(tf.memory().numTensors, before, "tensor count changed");
+    s.dispose();
+  });
+}
+
+Deno.test("GanSession trains a tiny model on webgpu (llvmpipe)", {
+  ignore: !(await navigator.gpu?.requestAdapter()),
+}, async () => {
+  await selectBackend("webgpu");
+  const s = new GanSession(tinyConfig(), split);
+  s.trainStep();
+  await s.flush();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) s.trainStep();
+  const rows = await s.flush();
+  assert.equal(rows.length, 3);
+  assert.ok(rows.every((r) => Number.isFinite(r.gLoss)));
+  assert.equal(tf.memory().numTensors, before, "tensor count changed");
+  s.dispose();
+});
