@@ -9,6 +9,7 @@ import { parseFlags, readInt } from "../src/cli/args.ts";
 import { UserError } from "../src/cli/errors.ts";
 import { formatDuration } from "../src/cli/format.ts";
 import { parseBackend } from "../src/backend/select.ts";
+import { describeDataEvent } from "../src/data/dataset.ts";
 import { applyOverrides, type TrainConfig } from "../src/train/config.ts";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../src/train/presets.ts";
 import { train, type TrainEvent } from "../src/train/train.ts";
@@ -109,8 +110,8 @@ function fmt(n: number): string {
 function printEvent(event: TrainEvent, state: { bar?: Progress }): void {
   switch (event.type) {
     case "data": {
-      const e = event.event as { message?: string };
-      if (e.message) console.log(e.message);
+      const line = describeDataEvent(event.event);
+      if (line) console.log(line);
       break;
     }
     case "start": {

@@ -33,7 +33,9 @@ export function parseFlags<T extends FlagSpec>(
   } catch (err) {
     if (err instanceof UserError) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    throw new UserError(message.split("\n")[0].replace(/\.$/, ""));
+    // Node's message adds a hint on positionals after the first sentence.
+    const first = message.split("\n")[0].split(". To specify")[0];
+    throw new UserError(first.replace(/\.$/, ""));
   }
 }
 
