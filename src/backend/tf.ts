@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import "./wasm_conv_kernels.ts";
 
 // Production mode skips tfjs's debug checks and silences its banner that
 // suggests installing tfjs-node, which Deno cannot use.

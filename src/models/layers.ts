@@ -8,8 +8,7 @@
 import { tf } from "../backend/tf.ts";
 import type { Rng } from "../util/rng.ts";
 import type { ApplyContext } from "./net.ts";
-// Registers the wasm backend's missing conv filter gradient.
-import "./conv_filter_kernel.ts";
+// Registers fast conv gradient kernels on the wasm backend.
 
 /** How a weight tensor is initialised. */
 export type Init =
@@ -48,8 +47,13 @@ function initValues(
   return tf.tensor(values, shape);
 }
 
-function variable(value: tf.Tensor, name: string): tf.Variable {
-  const v = tf.variable(value, true, `${name}_${crypto.randomUUID()}`);
+/** A variable holding `value`, which is released (no stray tensor). */
+function variable(
+  value: tf.Tensor,
+  name: string,
+  trainable = true,
+): tf.Variable {
+  const v = tf.variable(value, trainable, `${name}_${crypto.randomUUID()}`);
   value.dispose();
   return v;
 }
@@ -189,8 +193,8 @@ export class BatchNorm implements Layer {
   ) {
     this.gamma = variable(tf.ones([channels]), "gamma");
     this.beta = variable(tf.zeros([channels]), "beta");
-    this.runningMean = tf.variable(tf.zeros([channels]), false);
-    this.runningVar = tf.variable(tf.ones([channels]), false);
+    this.runningMean = variable(tf.zeros([channels]), "mean", false);
+    this.runningVar = variable(tf.ones([channels]), "var", false);
     this.momentum = options.momentum ?? 0.1;
     this.epsilon = options.epsilon ?? 1e-5;
   }
@@ -245,7 +249,10 @@ export class BatchNorm implements Layer {
 export interface ConvOptions extends WeightOptions {
   /** Side of the square kernel. */
   kernel: number;
-  /** Step between windows (Conv2d) or upsampling factor (transposed). @default {1} */
+  /**
+   * Step between windows (Conv2d), or upsampling factor (transposed).
+   * @default {1}
+   */
   stride?: number;
 }
 
@@ -254,14 +261,21 @@ export interface ConvOptions extends WeightOptions {
  * → `[b, ⌈h/s⌉, ⌈w/s⌉, out]`. The filter is `[k, k, in, out]`.
  */
 export class Conv2d implements Layer {
+  /** The filter, `[k, k, in, out]`. */
   readonly w: tf.Variable;
+  /** The bias, `[out]`. */
   readonly b: tf.Variable;
+  /** Step between windows. */
   readonly stride: number;
+  /** None. */
   readonly buffers: tf.Variable[] = [];
 
   /**
+   * Create a convolution with freshly drawn weights.
+   *
    * @param rng Draws the initial weights.
    * @param channels `[in, out]`.
+   * @param options Kernel side, stride and initialisation.
    */
   constructor(rng: Rng, channels: [number, number], options: ConvOptions) {
     const [cin, cout] = channels;
@@ -275,10 +289,12 @@ export class Conv2d implements Layer {
     this.b = variable(biasValues(rng, cout, fanIn, options), "conv_b");
   }
 
+  /** The filter and the bias. */
   get variables(): tf.Variable[] {
     return [this.w, this.b];
   }
 
+  /** Convolve `x`, `[b, h, w, in]`. */
   apply(x: tf.Tensor): tf.Tensor {
     const y = tf.conv2d(
       x as tf.Tensor4D,
@@ -299,15 +315,23 @@ export class Conv2d implements Layer {
  * `[in, out, k, k]` and whose fan-in is therefore taken as `out·k·k`.
  */
 export class Conv2dTranspose implements Layer {
+  /** The filter, `[k, k, out, in]`. */
   readonly w: tf.Variable;
+  /** The bias, `[out]`. */
   readonly b: tf.Variable;
+  /** Upsampling factor. */
   readonly stride: number;
+  /** Channels of the output. */
   readonly outChannels: number;
+  /** None. */
   readonly buffers: tf.Variable[] = [];
 
   /**
+   * Create a transposed convolution with freshly drawn weights.
+   *
    * @param rng Draws the initial weights.
    * @param channels `[in, out]`.
+   * @param options Kernel side, upsampling factor and initialisation.
    */
   constructor(rng: Rng, channels: [number, number], options: ConvOptions) {
     const [cin, cout] = channels;
@@ -322,10 +346,12 @@ export class Conv2dTranspose implements Layer {
     this.b = variable(biasValues(rng, cout, fanIn, options), "deconv_b");
   }
 
+  /** The filter and the bias. */
   get variables(): tf.Variable[] {
     return [this.w, this.b];
   }
 
+  /** Upsample `x`, `[b, h, w, in]`. */
   apply(x: tf.Tensor): tf.Tensor {
     const [b, h, w] = x.shape;
     const s = this.stride;

@@ -9,7 +9,7 @@
 import type { BackendRequest } from "../backend/select.ts";
 import { UserError } from "../cli/errors.ts";
 import type { DatasetName } from "../data/dataset.ts";
-import type { ModelConfig } from "../models/registry.ts";
+import { type ModelConfig, validateModel } from "../models/registry.ts";
 import type { OptimizerConfig } from "./optimizers.ts";
 
 /** How the noise z is drawn. */

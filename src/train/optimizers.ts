@@ -83,7 +83,12 @@ export class Optimizer {
     this.config = config;
     this.variables = variables;
     const zeros = () =>
-      variables.map((v) => tf.variable(tf.zerosLike(v), false));
+      variables.map((v) => {
+        const init = tf.zerosLike(v);
+        const slot = tf.variable(init, false);
+        init.dispose();
+        return slot;
+      });
     this.slots1 = zeros();
     this.slots2 = config.kind === "adam" ? zeros() : [];
   }

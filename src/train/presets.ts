@@ -6,12 +6,32 @@
  */
 import { UserError } from "../cli/errors.ts";
 import type { TrainConfig } from "./config.ts";
+import { convergenceFail } from "./presets/convergence_fail.ts";
+import { dBatchnorm } from "./presets/d_batchnorm.ts";
+import { demeanedData } from "./presets/demeaned_data.ts";
+import { doubledLr } from "./presets/doubled_lr.ts";
+import { increasedMomentum } from "./presets/increased_momentum.ts";
+import { lowDropout } from "./presets/low_dropout.ts";
+import { modeCollapse } from "./presets/mode_collapse.ts";
+import { paperCifar10 } from "./presets/paper_cifar10.ts";
 import { paperMnist, paperMnistLong } from "./presets/paper_mnist.ts";
+import { seedCifar10 } from "./presets/seed_cifar10.ts";
+import { seedMnist } from "./presets/seed_mnist.ts";
 
 /** Every preset, in the order `--list-presets` shows them. */
 export const PRESETS: readonly TrainConfig[] = [
   paperMnist,
   paperMnistLong,
+  paperCifar10,
+  seedMnist,
+  seedCifar10,
+  modeCollapse,
+  convergenceFail,
+  dBatchnorm,
+  demeanedData,
+  lowDropout,
+  doubledLr,
+  increasedMomentum,
 ];
 
 /** The preset used when none is named. */
