@@ -61,8 +61,11 @@ function eventPrinter(): (event: DataEvent) => void {
   };
 }
 
-async function main(): Promise<void> {
-  const flags = parseFlags(Deno.args, FLAGS);
+/** Run the task with command-line `args`; returns the exit code. */
+export async function main(
+  args: string[] = Deno.args,
+): Promise<void> {
+  const flags = parseFlags(args, FLAGS);
   if (flags.help) {
     console.log(USAGE);
     return;
@@ -113,4 +116,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.main) await runTask(main);
+if (import.meta.main) await runTask(() => main());

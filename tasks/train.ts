@@ -4,14 +4,13 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { parseFlags, readInt } from "../src/cli/args.ts";
-import { UserError } from "../src/cli/errors.ts";
 import { formatDuration } from "../src/cli/format.ts";
 import { parseBackend } from "../src/backend/select.ts";
 import { describeDataEvent } from "../src/data/dataset.ts";
 import { applyOverrides, type TrainConfig } from "../src/train/config.ts";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../src/train/presets.ts";
+import { readRunConfig } from "../src/train/sampling.ts";
 import { train, type TrainEvent } from "../src/train/train.ts";
 import { Progress, runTask } from "./_terminal.ts";
 
@@ -80,20 +79,6 @@ async function resolveConfig(
   return applyOverrides(config, sets);
 }
 
-async function readRunConfig(runDir: string): Promise<TrainConfig> {
-  const path = join(runDir, "config.json");
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch {
-    throw new UserError(
-      `--resume: ${path} not found; is ${runDir} a run folder?`,
-    );
-  }
-  const { environment: _, ...config } = JSON.parse(text);
-  return config as TrainConfig;
-}
-
 function listPresets(): void {
   const width = Math.max(...PRESETS.map((p) => p.preset.length));
   for (const p of PRESETS) {
@@ -101,6 +86,11 @@ function listPresets(): void {
       `${p.preset.padEnd(width)}  ${p.dataset.padEnd(13)}  ${p.purpose}`,
     );
   }
+}
+
+/** Quote `path` for a POSIX shell when it needs it. */
+function shellQuote(path: string): string {
+  return /^[\w./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
 }
 
 function fmt(n: number): string {
@@ -142,7 +132,9 @@ function printEvent(event: TrainEvent, state: { bar?: Progress }): void {
       if (event.resumedFrom !== undefined) {
         console.log(`  resumed   from step ${event.resumedFrom}`);
       }
-      state.bar = new Progress("train", config.steps);
+      state.bar = new Progress("train", config.steps, {
+        initial: event.resumedFrom ?? 0,
+      });
       break;
     }
     case "progress": {
@@ -164,8 +156,11 @@ function printEvent(event: TrainEvent, state: { bar?: Progress }): void {
   }
 }
 
-async function main(): Promise<number> {
-  const flags = parseFlags(Deno.args, FLAGS);
+/** Run the task with command-line `args`; returns the exit code. */
+export async function main(
+  args: string[] = Deno.args,
+): Promise<number> {
+  const flags = parseFlags(args, FLAGS);
   if (flags.help) {
     console.log(USAGE);
     return 0;
@@ -208,7 +203,9 @@ async function main(): Promise<number> {
     console.log(
       `stopped by ${signalName} at step ${result.step}; checkpoint written.`,
     );
-    console.log(`resume with: deno task train --resume ${result.paths.root}`);
+    console.log(
+      `resume with: deno task train --resume ${shellQuote(result.paths.root)}`,
+    );
     return signalName === "SIGTERM" ? 143 : 130;
   }
   console.log(
@@ -223,4 +220,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await runTask(main);
+if (import.meta.main) await runTask(() => main());

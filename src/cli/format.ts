@@ -37,6 +37,8 @@ export interface ProgressOptions {
   suffix?: string;
   /** Render `done/total` as byte counts. @default {false} */
   bytes?: boolean;
+  /** Units already done when timing started (a resumed run). @default {0} */
+  initial?: number;
 }
 
 /**
@@ -52,11 +54,11 @@ export function formatProgress(
   elapsedSeconds: number,
   options: ProgressOptions = {},
 ): string {
-  const { width = 24, suffix = "", bytes = false } = options;
+  const { width = 24, suffix = "", bytes = false, initial = 0 } = options;
   const frac = total > 0 ? Math.min(1, done / total) : 0;
   const filled = Math.round(frac * width);
   const bar = "█".repeat(filled) + "░".repeat(width - filled);
-  const rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
+  const rate = elapsedSeconds > 0 ? (done - initial) / elapsedSeconds : 0;
   const eta = rate > 0 && total > 0 ? (total - done) / rate : NaN;
   const counts = bytes
     ? `${formatBytes(done)}/${total > 0 ? formatBytes(total) : "?"}`

@@ -145,9 +145,10 @@ export async function readCheckpoint(
       throw new UserError(`checkpoint file ${join(path, name)} is missing`);
     }
   };
-  const manifest = JSON.parse(
-    new TextDecoder().decode(await read("manifest.json")),
-  ) as Record<string, string>;
+  const manifest = parseManifest(
+    await read("manifest.json"),
+    join(path, "manifest.json"),
+  );
   const files: Record<string, Uint8Array> = {};
   for (const name of FILES) {
     const data = await read(name);
@@ -173,6 +174,23 @@ export async function readCheckpoint(
     tensors,
     metricsCsv: text("metrics.csv"),
   };
+}
+
+/** A damaged manifest is a damaged checkpoint, not a crash. */
+function parseManifest(
+  bytes: Uint8Array,
+  path: string,
+): Record<string, string> {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    // Falls through to the error below.
+  }
+  if (manifest === null || typeof manifest !== "object") {
+    throw new UserError(`checkpoint file ${path} is not a valid manifest`);
+  }
+  return manifest as Record<string, string>;
 }
 
 /**

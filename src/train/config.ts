@@ -203,6 +203,7 @@ export function validateConfig(config: TrainConfig): void {
       `${key} must be one of ${choices.join("|")}; got "${value}"`,
     );
   }
+  validateModel(config.model);
   for (
     const name of ["discriminatorOptimizer", "generatorOptimizer"] as const
   ) {

@@ -8,7 +8,6 @@
  */
 import { tf } from "../backend/tf.ts";
 import { type BackendInfo, selectBackend } from "../backend/select.ts";
-import { UserError } from "../cli/errors.ts";
 import { type DataEvent, type Dataset, loadDataset } from "../data/dataset.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../io/atomic.ts";
 import { imageGrid } from "../io/grid.ts";
@@ -38,6 +37,9 @@ import { GanSession, sampleNoise, type StepMetrics } from "./session.ts";
 
 /** Samples in every grid: 16 × 16. */
 export const GRID_SAMPLES = 256;
+
+/** Milliseconds between the loop's turns to the event loop. */
+const YIELD_MS = 50;
 
 /** What the loop reports while it runs. */
 export type TrainEvent =
@@ -209,7 +211,18 @@ async function runLoop(
       await writer.checkpoint(rows);
     }
     let interrupted = false;
+    // The step of the newest checkpoint: the closing one is skipped when it
+    // would only replace (delete, then rename over) an identical one.
+    let saved = resumedFrom ?? 0;
+    let yielded = performance.now();
     while (session.step < config.steps) {
+      // Between reads the loop never waits on anything, so a signal
+      // handler would run only at the next read; give it a turn now and
+      // then, so that an abort stops after the current step.
+      if (options.signal && performance.now() - yielded > YIELD_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        yielded = performance.now();
+      }
       if (options.signal?.aborted) {
         interrupted = true;
         break;
@@ -229,6 +242,7 @@ async function runLoop(
       if (atCheckpoint) {
         await writer.grid(step);
         const path = await writer.checkpoint(rows);
+        saved = step;
         await pruneCheckpoints(paths.root, config.checkpointEvery);
         emit({ type: "checkpoint", step, path });
       }
@@ -237,7 +251,7 @@ async function runLoop(
     rows.push(...fresh);
     await appendText(paths.metricsCsv, metricsToCsv(fresh));
     if (!interrupted) await writer.grid("final");
-    if (session.step % config.checkpointEvery !== 0 || interrupted) {
+    if (session.step !== saved) {
       const path = await writer.checkpoint(rows);
       emit({ type: "checkpoint", step: session.step, path });
       await pruneCheckpoints(paths.root, config.checkpointEvery);
