@@ -23,6 +23,7 @@ const USAGE = `usage: deno task train [options]
   --batch-size N          minibatch size
   --seed N                random seed
   --backend B             auto | webgpu | wasm | cpu (default auto)
+  --threads N             wasm threads, 1 to 8 (default 1; see README)
   --out DIR               root of run folders (default models)
   --data-dir DIR          dataset folder (default data)
   --tag TEXT              suffix for the run folder (default: the preset)
@@ -38,6 +39,7 @@ const FLAGS = {
   "batch-size": { type: "string" },
   seed: { type: "string" },
   backend: { type: "string" },
+  threads: { type: "string" },
   out: { type: "string" },
   "data-dir": { type: "string" },
   tag: { type: "string" },
@@ -115,7 +117,8 @@ function printEvent(event: TrainEvent, state: { bar?: Progress }): void {
           dataset.shape.join("×")
         }`,
       );
-      console.log(`  backend   ${backend.name} (${backend.reason})`);
+      const threads = backend.threads ? `, ${backend.threads} thread(s)` : "";
+      console.log(`  backend   ${backend.name}${threads} (${backend.reason})`);
       console.log(`  adapter   ${adapter}`);
       console.log(
         `  params    G ${parameters.generator.toLocaleString("en")} · D ${
@@ -189,6 +192,7 @@ export async function main(
   const state: { bar?: Progress } = {};
   const result = await train(config, {
     resume: flags.resume,
+    threads: readInt("threads", flags.threads, { min: 1, max: 8 }),
     signal: controller.signal,
     onEvent: (e) => printEvent(e, state),
   });

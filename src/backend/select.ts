@@ -9,6 +9,7 @@
  */
 import { tf } from "./tf.ts";
 import { probeAdapter, registerWebgpuBackend } from "./webgpu_factory.ts";
+import { startWasmThreads } from "./wasm_threads.ts";
 import { UserError } from "../cli/errors.ts";
 
 /** A backend a user may ask for. */
@@ -37,6 +38,18 @@ export interface BackendInfo {
   adapter?: string;
   /** Whether that adapter is a software fallback. */
   fallbackAdapter?: boolean;
+  /** Threads the wasm backend computes with. */
+  threads?: number;
+}
+
+/** Options for {@linkcode selectBackend}. */
+export interface SelectOptions {
+  /**
+   * Threads for the wasm backend. More than one starts tfjs's threaded
+   * build through `./wasm_threads.ts`; it only applies when wasm is the
+   * first backend started in the process. @default {1}
+   */
+  threads?: number;
 }
 
 /**
@@ -48,6 +61,7 @@ export interface BackendInfo {
  */
 export async function selectBackend(
   requested: BackendRequest,
+  options: SelectOptions = {},
 ): Promise<BackendInfo> {
   const wantsGpu = requested === "auto" || requested === "webgpu";
   const probe = wantsGpu ? await probeAdapter() : undefined;
@@ -84,10 +98,14 @@ export async function selectBackend(
   }
 
   if (name === "webgpu" && probe) registerWebgpuBackend(probe.adapter);
+  let threads: number | undefined;
+  if (name === "wasm") {
+    threads = await startWasmThreads({ threads: options.threads ?? 1 });
+  }
   const ok = await tf.setBackend(name);
   if (!ok) throw new UserError(`the ${name} backend failed to initialise`);
   await tf.ready();
-  return { name, requested, reason, ...adapterFields };
+  return { name, requested, reason, ...adapterFields, threads };
 }
 
 /**

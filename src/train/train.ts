@@ -83,6 +83,8 @@ export interface TrainOptions {
   resume?: string;
   /** A dataset already in memory, skipping the load. */
   dataset?: Dataset;
+  /** Threads for the wasm backend. @default {1} */
+  threads?: number;
   /** Clock for the run folder's name. @default {new Date()} */
   now?: Date;
 }
@@ -105,7 +107,9 @@ export async function train(
 ): Promise<TrainResult> {
   const emit = options.onEvent ?? (() => {});
   const started = performance.now();
-  const backend = await selectBackend(config.backend);
+  const backend = await selectBackend(config.backend, {
+    threads: options.threads,
+  });
   const dataset = options.dataset ?? await loadDataset(config.dataset, {
     dataDir: config.dataDir,
     range: config.data.range,
