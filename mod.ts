@@ -28,7 +28,6 @@
  * @module
  */
 
-export { tf } from "./src/backend/tf.ts";
 export {
   BACKEND_REQUESTS,
   type BackendInfo,
