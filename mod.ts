@@ -34,35 +34,81 @@ export {
   type BackendName,
   type BackendRequest,
   selectBackend,
+  type SelectOptions,
 } from "./src/backend/select.ts";
+export type {
+  NamedTensorMap,
+  Scalar,
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor4D,
+  Variable,
+} from "./src/backend/tf.ts";
 export { UserError };
 export {
   BatchSampler,
+  type CifarBatch,
   type DataEvent,
   type Dataset,
   DATASET_NAMES,
   type DatasetName,
+  type DatasetSpec,
+  datasetSpec,
   ensureDataset,
+  type EnsureOptions,
+  type EnsureResult,
+  type FileRole,
+  type FileSpec,
+  type FileStatus,
+  type IdxData,
   loadDataset,
   type LoadOptions,
+  type OfflineSpec,
   parseCifarBatch,
   parseIdx,
+  type PixelRange,
+  type Provenance,
   type SamplerState,
+  type SourceName,
   type Split,
+  type VerifiedFile,
 } from "./src/data/dataset.ts";
+export { Rng, type RngState } from "./src/util/rng.ts";
 export type { ApplyContext, GanPair, Net } from "./src/models/net.ts";
 export {
   buildModels,
+  type BuildOptions,
+  type ImageShape,
   type ModelConfig,
   validateModel,
 } from "./src/models/registry.ts";
+export type { Activation, PaperMlpConfig } from "./src/models/paper_mlp.ts";
+export type {
+  LogitActivation,
+  ReferenceMlpConfig,
+} from "./src/models/reference_mlp.ts";
+export type { ReferenceConvConfig } from "./src/models/reference_conv.ts";
 export {
   applyOverrides,
+  type GeneratorLoss,
+  type NoiseKind,
   type TrainConfig,
   validateConfig,
 } from "./src/train/config.ts";
+export type {
+  AdamConfig,
+  Optimizer,
+  OptimizerConfig,
+  SgdConfig,
+} from "./src/train/optimizers.ts";
 export { DEFAULT_PRESET, getPreset, PRESETS } from "./src/train/presets.ts";
-export { GanSession, type StepMetrics } from "./src/train/session.ts";
+export {
+  GanSession,
+  type SessionState,
+  type StepMetrics,
+} from "./src/train/session.ts";
+export type { RunPaths } from "./src/train/run_folder.ts";
 export {
   train,
   type TrainEvent,
@@ -70,35 +116,56 @@ export {
   type TrainResult,
 } from "./src/train/train.ts";
 export {
+  type InterpolateOptions,
   type LoadedGenerator,
   loadGenerator,
   type LoadGeneratorOptions,
+  type SampleOptions,
 } from "./src/train/sampling.ts";
 export {
   parzenEvaluate,
+  type ParzenEvaluateOptions,
   parzenLogLikelihood,
+  type ParzenOptions,
+  type ParzenProgress,
   type ParzenResult,
+  type SigmaScore,
 } from "./src/eval/parzen.ts";
 export {
+  type BinRange,
+  type BinSpec,
   histogram,
   jsDivergence,
   klDivergence,
   normalize,
 } from "./src/eval/divergence.ts";
-export { modeCoverage, type ModeReport } from "./src/eval/modes.ts";
-export { frechetDistance } from "./src/eval/frechet.ts";
+export {
+  modeCoverage,
+  type ModeCoverageOptions,
+  type ModeReport,
+} from "./src/eval/modes.ts";
+export { frechetDistance, type FrechetOptions } from "./src/eval/frechet.ts";
 export {
   type Classifier,
+  type ClassifierInfo,
+  type ClassifierOutput,
+  type ClassifierProgress,
+  type ClassifyOptions,
   loadOrTrainClassifier,
+  type LoadOrTrainOptions,
+  type TrainClassifierOptions,
 } from "./src/eval/classifier.ts";
 export {
+  type GaussianLaw,
+  type LogisticGenerator,
+  type OptimalDiscriminatorOptions,
   type OptimalDiscriminatorResult,
   renderOptimalDiscriminatorPng,
   runOptimalDiscriminatorExperiment,
 } from "./src/eval/optimal_discriminator.ts";
-export { imageGrid } from "./src/io/grid.ts";
+export { imageGrid, type ImageGridOptions } from "./src/io/grid.ts";
 export { decodePng, encodePng, type RasterImage } from "./src/io/png.ts";
-export { decodeNpy, encodeNpy } from "./src/io/npy.ts";
+export { decodeNpy, encodeNpy, type NpyArray } from "./src/io/npy.ts";
 import { VERSION } from "./src/version.ts";
 import { UserError } from "./src/cli/errors.ts";
 export { VERSION };

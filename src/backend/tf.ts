@@ -23,3 +23,18 @@ tf.enableProdMode();
 registerFastGradients();
 
 export { tf };
+
+/** A tfjs tensor of any rank. */
+export type Tensor = tf.Tensor;
+/** A rank-1 tfjs tensor: a vector. */
+export type Tensor1D = tf.Tensor1D;
+/** A rank-2 tfjs tensor: rows × columns. */
+export type Tensor2D = tf.Tensor2D;
+/** A rank-4 tfjs tensor: batch × height × width × channels (NHWC). */
+export type Tensor4D = tf.Tensor4D;
+/** A rank-0 tfjs tensor: a single number. */
+export type Scalar = tf.Scalar;
+/** A trainable tfjs tensor whose value persists across steps. */
+export type Variable = tf.Variable;
+/** Tensors by name, as tfjs returns gradients. */
+export type NamedTensorMap = tf.NamedTensorMap;

@@ -38,6 +38,7 @@ export async function probeAdapter(): Promise<
 > {
   const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
   if (!gpu) return undefined;
+  quietWaylandProbe();
   const adapter = await gpu.requestAdapter({
     powerPreference: "high-performance",
   });
@@ -50,6 +51,22 @@ export async function probeAdapter(): Promise<
     isFallback: Boolean(info.isFallbackAdapter ?? legacy),
   };
   return { adapter, summary };
+}
+
+/**
+ * Mesa's Vulkan loader looks for a Wayland display and prints an alarming
+ * "XDG_RUNTIME_DIR is invalid" line when that variable is unset, as on
+ * servers and in CI. Point it at the temp folder first, when we may.
+ */
+function quietWaylandProbe(): void {
+  if (Deno.build.os !== "linux") return;
+  try {
+    if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+      Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+    }
+  } catch {
+    // No env permission: the probe still works, only more noisily.
+  }
 }
 
 /**

@@ -12,6 +12,8 @@ export class UserError extends Error {
   readonly exitCode: number;
 
   /**
+   * Create an error to be shown to the user as one line.
+   *
    * @param message One sentence naming what was wrong and the value seen.
    * @param exitCode The exit code for the task. @default {2}
    */

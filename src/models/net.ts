@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { tf } from "../backend/tf.ts";
+import type { Tensor2D, Variable } from "../backend/tf.ts";
 
 /** Per-call context for a forward pass. */
 export interface ApplyContext {
@@ -21,16 +21,16 @@ export interface ApplyContext {
 /** A network: its variables and its forward pass. */
 export interface Net {
   /** Trainable variables, in a stable order. */
-  readonly variables: tf.Variable[];
+  readonly variables: Variable[];
   /** Non-trainable state (batch norm running statistics), also saved. */
-  readonly buffers: tf.Variable[];
+  readonly buffers: Variable[];
   /**
    * Run the forward pass.
    *
    * @param x `[batch, inputs]`: noise for G, flat images for D.
    * @returns `[batch, outputs]`: flat images for G, logits for D.
    */
-  apply(x: tf.Tensor2D, context: ApplyContext): tf.Tensor2D;
+  apply(x: Tensor2D, context: ApplyContext): Tensor2D;
   /**
    * Multiply-add FLOPs of one forward pass over `batch` rows, counted
    * twice (multiply and add). Nets without it are costed as dense layers.

@@ -22,6 +22,7 @@ export type Activation = "relu" | "sigmoid" | "linear" | "tanh";
 
 /** The shape of the paper's MLP generator and maxout discriminator. */
 export interface PaperMlpConfig {
+  /** Selects the paper's MLP generator and maxout discriminator. */
   kind: "paper-mlp";
   /** Dimension of z. */
   noiseDim: number;

@@ -10,10 +10,11 @@
  *
  * @module
  */
-import { tf } from "../backend/tf.ts";
+import { type NamedTensorMap, tf, type Variable } from "../backend/tf.ts";
 
 /** SGD with momentum, with the paper's schedules. */
 export interface SgdConfig {
+  /** Selects SGD with momentum. */
   kind: "sgd";
   /** Initial learning rate. */
   lr: number;
@@ -35,6 +36,7 @@ export interface SgdConfig {
 
 /** Adam. */
 export interface AdamConfig {
+  /** Selects Adam. */
   kind: "adam";
   /** Learning rate. */
   lr: number;
@@ -66,20 +68,24 @@ export function sgdMomentum(config: SgdConfig, updates: number): number {
 
 /** An optimizer over a fixed list of variables, with saveable state. */
 export class Optimizer {
+  /** The settings it was created with. */
   readonly config: OptimizerConfig;
-  readonly variables: tf.Variable[];
+  /** The variables it updates, in the order the slots follow. */
+  readonly variables: Variable[];
   /** Updates applied so far. */
   updates = 0;
   /** Momentum buffers (SGD) or first moments (Adam), one per variable. */
-  readonly slots1: tf.Variable[];
+  readonly slots1: Variable[];
   /** Second moments (Adam only). */
-  readonly slots2: tf.Variable[];
+  readonly slots2: Variable[];
 
   /**
+   * Create an optimizer with zeroed state for `variables`.
+   *
    * @param variables The variables this optimizer updates, in order.
    * @param config SGD or Adam settings.
    */
-  constructor(variables: tf.Variable[], config: OptimizerConfig) {
+  constructor(variables: Variable[], config: OptimizerConfig) {
     this.config = config;
     this.variables = variables;
     const zeros = () =>
@@ -94,7 +100,7 @@ export class Optimizer {
   }
 
   /** Every state tensor, in a stable order, for checkpoints. */
-  get state(): tf.Variable[] {
+  get state(): Variable[] {
     return [...this.slots1, ...this.slots2];
   }
 
@@ -108,7 +114,7 @@ export class Optimizer {
    * Apply one update from `grads`, which maps each variable's name to its
    * gradient. The gradients are disposed.
    */
-  apply(grads: tf.NamedTensorMap): void {
+  apply(grads: NamedTensorMap): void {
     const c = this.config;
     tf.tidy(() => {
       if (c.kind === "sgd") this.#sgd(c, grads);
@@ -118,7 +124,7 @@ export class Optimizer {
     this.updates++;
   }
 
-  #sgd(c: SgdConfig, grads: tf.NamedTensorMap): void {
+  #sgd(c: SgdConfig, grads: NamedTensorMap): void {
     const lr = sgdLearningRate(c, this.updates);
     const momentum = sgdMomentum(c, this.updates);
     this.variables.forEach((v, i) => {
@@ -131,7 +137,7 @@ export class Optimizer {
     });
   }
 
-  #adam(c: AdamConfig, grads: tf.NamedTensorMap): void {
+  #adam(c: AdamConfig, grads: NamedTensorMap): void {
     const t = this.updates + 1;
     const stepSize = c.lr * Math.sqrt(1 - Math.pow(c.beta2, t)) /
       (1 - Math.pow(c.beta1, t));

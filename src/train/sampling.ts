@@ -11,7 +11,12 @@
  * @module
  */
 import { join } from "node:path";
-import { tf } from "../backend/tf.ts";
+import {
+  type Tensor,
+  type Tensor2D,
+  tf,
+  type Variable,
+} from "../backend/tf.ts";
 import { UserError } from "../cli/errors.ts";
 import { datasetSpec } from "../data/spec.ts";
 import type { Net } from "../models/net.ts";
@@ -139,7 +144,7 @@ export class LoadedGenerator {
    *
    * @returns `[count, noiseDim]` noise; the caller disposes it.
    */
-  noise(count: number, options: SampleOptions = {}): tf.Tensor2D {
+  noise(count: number, options: SampleOptions = {}): Tensor2D {
     checkCount(count);
     return sampleNoise(
       this.config.noise,
@@ -154,10 +159,10 @@ export class LoadedGenerator {
    * @param z `[count, noiseDim]` noise.
    * @returns `[count, pixels]` images; the caller disposes them.
    */
-  generate(z: tf.Tensor2D): tf.Tensor2D {
+  generate(z: Tensor2D): Tensor2D {
     const count = z.shape[0];
     return tf.tidy(() => {
-      const parts: tf.Tensor2D[] = [];
+      const parts: Tensor2D[] = [];
       for (let i = 0; i < count; i += CHUNK) {
         const rows = Math.min(CHUNK, count - i);
         const zi = z.slice([i, 0], [rows, z.shape[1]]);
@@ -172,7 +177,7 @@ export class LoadedGenerator {
    *
    * @returns `[count, pixels]` images; the caller disposes them.
    */
-  sample(count: number, options: SampleOptions = {}): Promise<tf.Tensor2D> {
+  sample(count: number, options: SampleOptions = {}): Promise<Tensor2D> {
     const z = this.noise(count, options);
     try {
       return Promise.resolve(this.generate(z));
@@ -222,7 +227,7 @@ export class LoadedGenerator {
       const t = tf.linspace(0, 1, frames).reshape([1, frames, 1]);
       const z = tf.add(a, tf.mul(t, tf.sub(b, a)));
       // [walks·frames, d]: walk-major rows.
-      return this.generate(z.reshape([walks * frames, d]) as tf.Tensor2D);
+      return this.generate(z.reshape([walks * frames, d]) as Tensor2D);
     });
     ends.dispose();
     return await readAndDispose(images);
@@ -299,7 +304,7 @@ async function readChosen(
 }
 
 function assignAll(
-  variables: tf.Variable[],
+  variables: Variable[],
   prefix: string,
   cp: CheckpointData,
 ): void {
@@ -323,7 +328,7 @@ function checkCount(count: number): void {
   }
 }
 
-async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+async function readAndDispose(t: Tensor): Promise<Float32Array> {
   try {
     return await t.data() as Float32Array;
   } finally {

@@ -16,7 +16,13 @@
  *
  * @module
  */
-import { tf } from "../backend/tf.ts";
+import {
+  type Scalar,
+  type Tensor,
+  type Tensor2D,
+  tf,
+  type Variable,
+} from "../backend/tf.ts";
 import { UserError } from "../cli/errors.ts";
 import {
   BatchSampler,
@@ -64,6 +70,13 @@ export class NonFiniteLossError extends UserError {
   /** The step at which it happened. */
   readonly step: number;
 
+  /**
+   * Report the loss `name` that became `value` at `step`.
+   *
+   * @param step The 1-based step whose loss was not finite.
+   * @param name The loss's metric name, e.g. `gLoss`.
+   * @param value The value it took: NaN or ±Infinity.
+   */
   constructor(step: number, name: string, value: number) {
     super(
       `training diverged: ${name} became ${value} at step ${step}; ` +
@@ -91,7 +104,7 @@ export function sampleNoise(
   kind: NoiseKind,
   shape: [number, number],
   seed: number,
-): tf.Tensor2D {
+): Tensor2D {
   if (kind === "normal") return tf.randomNormal(shape, 0, 1, "float32", seed);
   // Uniform on [−√3, √3] has unit variance, as in the paper's code.
   const a = Math.sqrt(3);
@@ -100,16 +113,23 @@ export function sampleNoise(
 
 /** A training run in memory. */
 export class GanSession {
+  /** The resolved run config the session was built from. */
   readonly config: TrainConfig;
+  /** G and D, whose variables the optimizers update in place. */
   readonly models: GanPair;
+  /** D's optimizer, over `models.discriminator.variables`. */
   readonly dOptimizer: Optimizer;
+  /** G's optimizer, over `models.generator.variables`. */
   readonly gOptimizer: Optimizer;
+  /** Values in one flat image: height × width × channels. */
   readonly pixels: number;
+  /** The stream that draws noise, dropout and sampler seeds. */
   rng: Rng;
+  /** Draws the real minibatches from `train`. */
   sampler: BatchSampler;
   /** Steps finished. */
   step = 0;
-  #pending: { step: number; lr: number; values: tf.Tensor }[] = [];
+  #pending: { step: number; lr: number; values: Tensor }[] = [];
   /** The split being trained on. */
   readonly train: Split;
 
@@ -152,7 +172,7 @@ export class GanSession {
     return { training: true, seed: () => this.rng.seed() };
   }
 
-  #noise(count: number): tf.Tensor2D {
+  #noise(count: number): Tensor2D {
     return sampleNoise(
       this.config.noise,
       [count, this.noiseDim],
@@ -167,7 +187,7 @@ export class GanSession {
    * @returns Scalars (real loss, fake loss, real error, fake error), which
    *   the caller must dispose.
    */
-  updateDiscriminator(): tf.Tensor[] {
+  updateDiscriminator(): Tensor[] {
     const { generator: G, discriminator: D } = this.models;
     const m = this.config.batchSize;
     const batch = this.sampler.next();
@@ -176,7 +196,7 @@ export class GanSession {
       // G's forward pass sits outside the tape: D's update needs no
       // gradient with respect to G.
       const fake = G.apply(this.#noise(m), this.#context());
-      let parts: tf.Scalar[] = [];
+      let parts: Scalar[] = [];
       const { grads } = tf.variableGrads(() => {
         const logitsReal = D.apply(x, this.#context());
         const logitsFake = D.apply(fake, this.#context());
@@ -188,7 +208,7 @@ export class GanSession {
         const sum = tf.add(lr, lf);
         return (this.config.discriminatorLoss === "mean"
           ? tf.mul(sum, 0.5)
-          : sum) as tf.Scalar;
+          : sum) as Scalar;
       }, D.variables);
       this.dOptimizer.apply(grads);
       D.constrain?.();
@@ -201,7 +221,7 @@ export class GanSession {
    *
    * @returns G's loss, which the caller must dispose.
    */
-  updateGenerator(): tf.Scalar {
+  updateGenerator(): Scalar {
     const { generator: G, discriminator: D } = this.models;
     const m = this.config.batchSize;
     return tf.tidy(() => {
@@ -222,7 +242,7 @@ export class GanSession {
    */
   trainStep(): void {
     const lr = this.dOptimizer.learningRate;
-    let parts: tf.Tensor[] = [];
+    let parts: Tensor[] = [];
     for (let i = 0; i < this.config.discriminatorSteps; i++) {
       for (const t of parts) t.dispose();
       parts = this.updateDiscriminator();
@@ -279,7 +299,7 @@ export class GanSession {
    * @param z `[count, noiseDim]` noise.
    * @returns Flat images, `count × pixels`.
    */
-  async generate(z: tf.Tensor2D): Promise<Float32Array> {
+  async generate(z: Tensor2D): Promise<Float32Array> {
     const images = tf.tidy(() =>
       this.models.generator.apply(z, { training: false })
     );
@@ -289,9 +309,9 @@ export class GanSession {
   }
 
   /** Every tensor that a checkpoint must hold, by stable name. */
-  tensors(): Map<string, tf.Variable> {
-    const out = new Map<string, tf.Variable>();
-    const add = (prefix: string, list: tf.Variable[]) =>
+  tensors(): Map<string, Variable> {
+    const out = new Map<string, Variable>();
+    const add = (prefix: string, list: Variable[]) =>
       list.forEach((v, i) => out.set(`${prefix}.${i}`, v));
     add("generator", this.models.generator.variables);
     add("generator_buffers", this.models.generator.buffers);
