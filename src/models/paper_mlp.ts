@@ -123,13 +123,9 @@ class PaperDiscriminator implements Net {
   }
 
   apply(x: tf.Tensor2D, context: ApplyContext): tf.Tensor2D {
-    // pylearn2's Dropout in mnist.yaml keeps 0.8 of the input without
-    // rescaling it (input_scales h0: 1) and 0.5 of each hidden layer,
-    // rescaled by 2; we follow it.
-    let h: tf.Tensor = dropout(x, context, {
-      keep: this.config.inputKeep,
-      scale: 1,
-    });
+    // mnist.yaml keeps 0.8 of the input and 0.5 of each hidden layer, and
+    // rescales what it keeps by 1.25 and 2: inverted dropout.
+    let h: tf.Tensor = dropout(x, context, { keep: this.config.inputKeep });
     for (const layer of this.hidden) {
       h = layer.apply(h, context);
       h = dropout(h, context, { keep: this.config.hiddenKeep });

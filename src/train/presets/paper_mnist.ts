@@ -46,7 +46,8 @@ export const paperMnist: TrainConfig = {
   batchSize: 100,
   discriminatorSteps: 1,
   generatorLoss: "non-saturating",
-  discriminatorLoss: "sum",
+  // AdversaryCost2 in the authors' code: d_obj = ½ (real term + fake term).
+  discriminatorLoss: "mean",
   discriminatorOptimizer: paperSgd(0.1),
   generatorOptimizer: paperSgd(0.1),
   seed: 1,
