@@ -87,7 +87,9 @@ export function noiseDim(config: ModelConfig): number {
 
 function logit(mean: Float32Array): Float32Array {
   return mean.map((m) => {
-    const p = Math.min(1 - 1e-3, Math.max(1e-3, m));
+    // pylearn2's init_sigmoid_bias_from_marginals clips the mean to
+    // [1e-7, 1 − 1e-7], so pixels never lit in the data start dead.
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, m));
     return Math.log(p / (1 - p));
   });
 }

@@ -38,7 +38,8 @@ export const paperMnist: TrainConfig = {
     discriminatorInitRange: 0.005,
     inputKeep: 0.8,
     hiddenKeep: 0.5,
-    maxColumnNorm: 1.9365,
+    // mnist.yaml sets no max_col_norm on D (cifar10 configs comment it out).
+    maxColumnNorm: 0,
   },
   data: { range: "unit", demean: false, gcn: false },
   noise: "uniform-sqrt3",
