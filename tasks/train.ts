@@ -10,7 +10,9 @@ import { parseBackend } from "../src/backend/select.ts";
 import { describeDataEvent } from "../src/data/dataset.ts";
 import { applyOverrides, type TrainConfig } from "../src/train/config.ts";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../src/train/presets.ts";
+import { COLLAPSE_THRESHOLDS } from "../src/train/coverage.ts";
 import { readRunConfig } from "../src/train/sampling.ts";
+import type { StepMetrics } from "../src/train/session.ts";
 import { train, type TrainEvent } from "../src/train/train.ts";
 import { Progress, runTask } from "./_terminal.ts";
 
@@ -28,6 +30,12 @@ const USAGE = `usage: deno task train [options]
   --data-dir DIR          dataset folder (default data)
   --tag TEXT              suffix for the run folder (default: the preset)
   --checkpoint-every N    steps between sample grids and checkpoints
+  --coverage-every N      steps between mode-coverage checks (default 0:
+                          none; MNIST and Fashion-MNIST only): classes
+                          covered and their JSD go to metrics.csv, and a
+                          collapse prints a warning. The first use trains
+                          a classifier (about 3 minutes), cached under
+                          OUT/_classifiers/
   --resume RUN_FOLDER     continue a stopped run from its latest checkpoint
   -h, --help              show this help`;
 
@@ -44,6 +52,7 @@ const FLAGS = {
   "data-dir": { type: "string" },
   tag: { type: "string" },
   "checkpoint-every": { type: "string" },
+  "coverage-every": { type: "string" },
   resume: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -65,6 +74,7 @@ async function resolveConfig(
     ["batch-size", "batchSize", 1],
     ["seed", "seed", 0],
     ["checkpoint-every", "checkpointEvery", 1],
+    ["coverage-every", "coverageEvery", 0],
   ];
   for (const [flag, key, min] of ints) {
     const v = readInt(flag, flags[flag as keyof typeof flags] as string, {
@@ -99,7 +109,51 @@ function fmt(n: number): string {
   return n.toFixed(3);
 }
 
-function printEvent(event: TrainEvent, state: { bar?: Progress }): void {
+/** What the terminal keeps between events. */
+interface TermState {
+  /** The training progress bar, from the start event on. */
+  bar?: Progress;
+  /** The coverage classifier's training bar, on its first use. */
+  classifierBar?: Progress;
+  /** The latest coverage check, for the progress suffix. */
+  coverage?: { text: string; collapsed: boolean };
+}
+
+/** The progress suffix: losses, then the latest coverage check. */
+function suffix(m: StepMetrics | undefined, state: TermState): string {
+  const parts = [];
+  if (m) {
+    parts.push(`D ${fmt(m.dLossReal)}/${fmt(m.dLossFake)} G ${fmt(m.gLoss)}`);
+  }
+  if (state.coverage) parts.push(state.coverage.text);
+  return parts.join(" ");
+}
+
+function printCoverage(
+  event: Extract<TrainEvent, { type: "coverage" }>,
+  state: TermState,
+): void {
+  const was = state.coverage?.collapsed ?? false;
+  state.coverage = {
+    text: `modes ${event.classesCovered}/${event.classes}`,
+    collapsed: event.collapsed,
+  };
+  const log = state.bar?.log.bind(state.bar) ?? console.log;
+  const figures = `${event.classesCovered}/${event.classes} classes ` +
+    `covered, JSD ${event.jsd.toFixed(3)} nats from the real classes`;
+  if (event.collapsed && !was) {
+    const { minClassShare, maxJsd } = COLLAPSE_THRESHOLDS;
+    log(
+      `warning: modes collapsed at step ${event.step}: ${figures} ` +
+        `(collapse: under ${Math.ceil(minClassShare * event.classes)} ` +
+        `classes or over ${maxJsd} nats)`,
+    );
+  } else if (!event.collapsed && was) {
+    log(`modes recovered at step ${event.step}: ${figures}`);
+  }
+}
+
+function printEvent(event: TrainEvent, state: TermState): void {
   switch (event.type) {
     case "data": {
       const line = describeDataEvent(event.event);
@@ -135,19 +189,42 @@ function printEvent(event: TrainEvent, state: { bar?: Progress }): void {
       if (event.resumedFrom !== undefined) {
         console.log(`  resumed   from step ${event.resumedFrom}`);
       }
+      if (event.coverage) {
+        const { every, classifier: c } = event.coverage;
+        const accuracy = `${(c.testAccuracy * 100).toFixed(1)} % test accuracy`;
+        console.log(
+          `  modes     every ${every} steps; classifier ${
+            c.folder ?? "given"
+          } (${c.source}, ${accuracy})`,
+        );
+      }
       state.bar = new Progress("train", config.steps, {
         initial: event.resumedFrom ?? 0,
       });
       break;
     }
-    case "progress": {
-      const m = event.metrics;
-      state.bar?.update(
-        event.step,
-        `D ${fmt(m.dLossReal)}/${fmt(m.dLossFake)} G ${fmt(m.gLoss)}`,
-      );
+    case "classifier-progress": {
+      const p = event.progress;
+      const total = p.epochs * p.stepsPerEpoch;
+      if (!state.classifierBar) {
+        console.log(
+          `training the classifier for mode coverage (first use, about 3 ` +
+            `minutes on 2 cores; cached under ${event.folder})`,
+        );
+        state.classifierBar = new Progress("classifier", total);
+      }
+      const done = (p.epoch - 1) * p.stepsPerEpoch + p.step;
+      const detail = `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(3)}`;
+      if (done === total) state.classifierBar.done(done, detail);
+      else state.classifierBar.update(done, detail);
       break;
     }
+    case "coverage":
+      printCoverage(event, state);
+      break;
+    case "progress":
+      state.bar?.update(event.step, suffix(event.metrics, state));
+      break;
     case "skipped-checkpoint":
       (state.bar?.log ?? console.log)(
         `warning: skipping checkpoint at step ${event.step}: ${event.reason}`,
@@ -189,7 +266,7 @@ export async function main(
     Deno.addSignalListener(name as Deno.Signal, fn);
   }
 
-  const state: { bar?: Progress } = {};
+  const state: TermState = {};
   const result = await train(config, {
     resume: flags.resume,
     threads: readInt("threads", flags.threads, { min: 1, max: 8 }),
@@ -197,12 +274,7 @@ export async function main(
     onEvent: (e) => printEvent(e, state),
   });
   const last = result.last;
-  state.bar?.done(
-    result.step,
-    last
-      ? `D ${fmt(last.dLossReal)}/${fmt(last.dLossFake)} G ${fmt(last.gLoss)}`
-      : "",
-  );
+  state.bar?.done(result.step, suffix(last, state));
   if (result.interrupted) {
     console.log(
       `stopped by ${signalName} at step ${result.step}; checkpoint written.`,

@@ -52,6 +52,16 @@ export interface StepMetrics {
   dErrFake: number;
   /** D's learning rate at this step. */
   lr: number;
+  /**
+   * Classes the generator's samples cover, on the steps where mode
+   * coverage was measured (`coverageEvery`); absent on the others.
+   */
+  classesCovered?: number;
+  /**
+   * Jensen–Shannon divergence of the samples' class histogram from the
+   * real class distribution, in nats, on the same steps.
+   */
+  coverageJsd?: number;
 }
 
 /** The metric columns, in CSV order. */
@@ -63,6 +73,12 @@ export const METRIC_COLUMNS: readonly (keyof StepMetrics)[] = [
   "dErrReal",
   "dErrFake",
   "lr",
+];
+
+/** The columns a run with mode coverage adds, after the others. */
+export const COVERAGE_COLUMNS: readonly (keyof StepMetrics)[] = [
+  "classesCovered",
+  "coverageJsd",
 ];
 
 /** Thrown when a loss stops being finite. */

@@ -9,6 +9,7 @@
 import { tf } from "../backend/tf.ts";
 import { type BackendInfo, selectBackend } from "../backend/select.ts";
 import { type DataEvent, type Dataset, loadDataset } from "../data/dataset.ts";
+import type { Classifier, ClassifierProgress } from "../eval/classifier.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../io/atomic.ts";
 import { imageGrid } from "../io/grid.ts";
 import { writePng } from "../io/png.ts";
@@ -22,8 +23,11 @@ import {
   writeCheckpoint,
 } from "./checkpoint.ts";
 import type { TrainConfig } from "./config.ts";
+import { checkCoverageConfig, CoverageMonitor } from "./coverage.ts";
 import {
-  METRICS_HEADER,
+  type MetricColumn,
+  metricsColumns,
+  metricsHeader,
   metricsToCsv,
   parseMetricsCsv,
 } from "./metrics_log.ts";
@@ -53,6 +57,40 @@ export type TrainEvent =
     parameters: { generator: number; discriminator: number };
     flopsPerStep: number;
     resumedFrom?: number;
+    /** Present when the run checks mode coverage. */
+    coverage?: {
+      /** Steps between checks. */
+      every: number;
+      /** Where the classifier came from, and its test accuracy (0..1). */
+      classifier: {
+        source: "loaded" | "trained" | "given";
+        testAccuracy: number;
+        /** Its cache folder; absent for a given one. */
+        folder?: string;
+      };
+    };
+  }
+  | {
+    /** The coverage classifier trains, on its first use only. */
+    type: "classifier-progress";
+    progress: ClassifierProgress;
+    /** Where it will be cached. */
+    folder: string;
+  }
+  | {
+    /** A mode-coverage check, before that step's progress report. */
+    type: "coverage";
+    step: number;
+    /** Classes that got at least 1 % of the samples. */
+    classesCovered: number;
+    /** Classes the classifier knows. */
+    classes: number;
+    /** JSD of the samples' classes from the real labels, in nats. */
+    jsd: number;
+    /** Samples per predicted class. */
+    histogram: number[];
+    /** Whether the check breaks `COLLAPSE_THRESHOLDS` (coverage.ts). */
+    collapsed: boolean;
   }
   | { type: "progress"; step: number; total: number; metrics: StepMetrics }
   | { type: "checkpoint"; step: number; path: string }
@@ -87,6 +125,12 @@ export interface TrainOptions {
   threads?: number;
   /** Clock for the run folder's name. @default {new Date()} */
   now?: Date;
+  /**
+   * The classifier for mode coverage (`config.coverageEvery` > 0), instead
+   * of the one cached under `<config.out>/_classifiers/`; the caller keeps
+   * ownership.
+   */
+  classifier?: Classifier;
 }
 
 /**
@@ -107,6 +151,7 @@ export async function train(
 ): Promise<TrainResult> {
   const emit = options.onEvent ?? (() => {});
   const started = performance.now();
+  checkCoverageConfig(config);
   const backend = await selectBackend(config.backend, {
     threads: options.threads,
   });
@@ -117,18 +162,30 @@ export async function train(
     gcn: config.data.gcn,
     onEvent: (event) => emit({ type: "data", event }),
   });
-  const session = new GanSession(config, dataset.train);
+  const coverage = config.coverageEvery > 0
+    ? await CoverageMonitor.open(config, dataset, {
+      classifier: options.classifier,
+      onProgress: (progress, folder) =>
+        emit({ type: "classifier-progress", progress, folder }),
+    })
+    : undefined;
   try {
-    return await runLoop(session, {
-      config,
-      backend,
-      dataset,
-      options,
-      emit,
-      started,
-    });
+    const session = new GanSession(config, dataset.train);
+    try {
+      return await runLoop(session, {
+        config,
+        backend,
+        dataset,
+        options,
+        emit,
+        started,
+        coverage,
+      });
+    } finally {
+      session.dispose();
+    }
   } finally {
-    session.dispose();
+    coverage?.dispose();
   }
 }
 
@@ -139,16 +196,18 @@ interface LoopContext {
   options: TrainOptions;
   emit: (event: TrainEvent) => void;
   started: number;
+  coverage?: CoverageMonitor;
 }
 
 async function runLoop(
   session: GanSession,
   ctx: LoopContext,
 ): Promise<TrainResult> {
-  const { config, options, emit } = ctx;
+  const { config, options, emit, coverage } = ctx;
   let paths: RunPaths;
   let rows: StepMetrics[] = [];
   let resumedFrom: number | undefined;
+  let columns = metricsColumns({ coverage: coverage !== undefined });
   if (options.resume) {
     paths = runPaths(options.resume);
     const cp = await readLatestCheckpoint(paths.root, {
@@ -158,9 +217,14 @@ async function runLoop(
     session.restore(cp.state, cp.tensors);
     rows = parseMetricsCsv(cp.metricsCsv).filter((r) => r.step <= session.step);
     resumedFrom = session.step;
+    // Coverage figures already recorded keep their columns, even when the
+    // resumed run no longer measures them.
+    if (rows.some((r) => r.classesCovered !== undefined)) {
+      columns = metricsColumns({ coverage: true });
+    }
     await writeTextAtomic(
       paths.metricsCsv,
-      METRICS_HEADER + metricsToCsv(rows),
+      metricsHeader(columns) + metricsToCsv(rows, columns),
     );
   } else {
     paths = await createRunFolder(config.out, {
@@ -168,7 +232,7 @@ async function runLoop(
       tag: config.tag,
       now: options.now,
     });
-    await writeTextAtomic(paths.metricsCsv, METRICS_HEADER);
+    await writeTextAtomic(paths.metricsCsv, metricsHeader(columns));
   }
   await writeJsonAtomic(paths.config, {
     ...config,
@@ -201,6 +265,11 @@ async function runLoop(
     },
     flopsPerStep: stepFlops(session),
     resumedFrom,
+    ...(coverage
+      ? {
+        coverage: { every: config.coverageEvery, classifier: coverage.info },
+      }
+      : {}),
   });
 
   const gridNoise = sampleNoise(
@@ -208,7 +277,7 @@ async function runLoop(
     [GRID_SAMPLES, session.noiseDim],
     config.seed + 7919,
   );
-  const writer = new RunWriter(session, paths, gridNoise);
+  const writer = new RunWriter(session, { paths, gridNoise, columns });
   try {
     if (resumedFrom === undefined) {
       await writer.grid(0);
@@ -234,12 +303,22 @@ async function runLoop(
       session.trainStep();
       const step = session.step;
       const atCheckpoint = step % config.checkpointEvery === 0;
+      const atCoverage = coverage !== undefined &&
+        step % config.coverageEvery === 0;
       if (
-        step % config.readEvery === 0 || atCheckpoint || step === config.steps
+        step % config.readEvery === 0 || atCheckpoint || atCoverage ||
+        step === config.steps
       ) {
         const fresh = await session.flush();
+        if (atCoverage) {
+          const check = await coverage.measure(session);
+          const row = fresh.find((r) => r.step === step)!;
+          row.classesCovered = check.classesCovered;
+          row.coverageJsd = check.jsd;
+          emit({ type: "coverage", ...check });
+        }
         rows.push(...fresh);
-        await appendText(paths.metricsCsv, metricsToCsv(fresh));
+        await appendText(paths.metricsCsv, metricsToCsv(fresh, columns));
         const last = fresh[fresh.length - 1];
         emit({ type: "progress", step, total: config.steps, metrics: last });
       }
@@ -253,7 +332,7 @@ async function runLoop(
     }
     const fresh = await session.flush();
     rows.push(...fresh);
-    await appendText(paths.metricsCsv, metricsToCsv(fresh));
+    await appendText(paths.metricsCsv, metricsToCsv(fresh, columns));
     if (!interrupted) await writer.grid("final");
     if (session.step !== saved) {
       const path = await writer.checkpoint(rows);
@@ -277,11 +356,22 @@ async function runLoop(
 
 /** Writes the run folder's files for a session. */
 class RunWriter {
+  readonly paths: RunPaths;
+  readonly gridNoise: tf.Tensor2D;
+  readonly columns: readonly MetricColumn[];
+
   constructor(
     readonly session: GanSession,
-    readonly paths: RunPaths,
-    readonly gridNoise: tf.Tensor2D,
-  ) {}
+    files: {
+      paths: RunPaths;
+      gridNoise: tf.Tensor2D;
+      columns: readonly MetricColumn[];
+    },
+  ) {
+    this.paths = files.paths;
+    this.gridNoise = files.gridNoise;
+    this.columns = files.columns;
+  }
 
   async grid(step: number | "final"): Promise<void> {
     const { train } = this.session;
@@ -303,7 +393,8 @@ class RunWriter {
     return await writeCheckpoint(this.paths.root, {
       state: this.session.state(),
       tensors: this.session.tensors(),
-      metricsCsv: METRICS_HEADER + metricsToCsv(rows),
+      metricsCsv: metricsHeader(this.columns) +
+        metricsToCsv(rows, this.columns),
     });
   }
 
