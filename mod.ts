@@ -110,6 +110,11 @@ export {
 } from "./src/train/session.ts";
 export type { RunPaths } from "./src/train/run_folder.ts";
 export {
+  COLLAPSE_THRESHOLDS,
+  type CoverageCheck,
+  isCollapsed,
+} from "./src/train/coverage.ts";
+export {
   train,
   type TrainEvent,
   type TrainOptions,

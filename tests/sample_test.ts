@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { tf } from "../src/backend/tf.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { UserError } from "../src/cli/errors.ts";
-import type { Dataset, Split } from "../src/data/dataset.ts";
 import { imageGrid } from "../src/io/grid.ts";
 import { readNpy } from "../src/io/npy.ts";
 import { readPng } from "../src/io/png.ts";
@@ -18,31 +17,14 @@ import { getPreset } from "../src/train/presets.ts";
 import { loadGenerator } from "../src/train/sampling.ts";
 import { sampleNoise } from "../src/train/session.ts";
 import { GRID_SAMPLES, train } from "../src/train/train.ts";
-import { Rng } from "../src/util/rng.ts";
+import { syntheticDataset } from "./_synthetic.ts";
 
+const MNIST_SHAPE = { height: 28, width: 28, channels: 1 };
 const hasNumpy = await new Deno.Command("python3", {
   args: ["-c", "import numpy"],
   stdout: "null",
   stderr: "null",
 }).output().then((r) => r.success, () => false);
-
-function syntheticDataset(): Dataset {
-  const rng = new Rng(5);
-  const split = (count: number): Split => ({
-    images: Float32Array.from({ length: count * 784 }, () => rng.next()),
-    labels: new Uint8Array(count),
-    count,
-    height: 28,
-    width: 28,
-    channels: 1,
-  });
-  return {
-    name: "mnist",
-    train: split(32),
-    validation: split(8),
-    test: split(8),
-  };
-}
 
 const out = Deno.makeTempDirSync({ prefix: "webgan_sample_" });
 globalThis.addEventListener("unload", () => {
@@ -59,7 +41,9 @@ const config = applyOverrides(getPreset("paper-mnist"), [
   "seed=3",
   `out=${out}`,
 ]);
-const run = (await train(config, { dataset: syntheticDataset() })).paths.root;
+const run =
+  (await train(config, { dataset: syntheticDataset("mnist", MNIST_SHAPE, 32) }))
+    .paths.root;
 await selectBackend("wasm");
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

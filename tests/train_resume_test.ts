@@ -4,7 +4,6 @@
  * metrics as one that ran 200 steps straight through.
  */
 import assert from "node:assert";
-import type { Dataset, Split } from "../src/data/dataset.ts";
 import {
   listCheckpoints,
   readLatestCheckpoint,
@@ -13,7 +12,7 @@ import { applyOverrides, type TrainConfig } from "../src/train/config.ts";
 import { parseMetricsCsv } from "../src/train/metrics_log.ts";
 import { getPreset } from "../src/train/presets.ts";
 import { train, type TrainEvent } from "../src/train/train.ts";
-import { Rng } from "../src/util/rng.ts";
+import { syntheticDataset } from "./_synthetic.ts";
 
 /** A model small enough that 200 steps take a second or two. */
 function tinyConfig(out: string, steps: number): TrainConfig {
@@ -31,26 +30,8 @@ function tinyConfig(out: string, steps: number): TrainConfig {
   ]);
 }
 
-/** Random 28×28 images, so that no download is needed. */
-function syntheticDataset(): Dataset {
-  const rng = new Rng(5);
-  const split = (count: number): Split => ({
-    images: Float32Array.from({ length: count * 784 }, () => rng.next()),
-    labels: new Uint8Array(count),
-    count,
-    height: 28,
-    width: 28,
-    channels: 1,
-  });
-  return {
-    name: "mnist",
-    train: split(48),
-    validation: split(8),
-    test: split(8),
-  };
-}
-
-const dataset = syntheticDataset();
+const MNIST_SHAPE = { height: 28, width: 28, channels: 1 };
+const dataset = syntheticDataset("mnist", MNIST_SHAPE, 48);
 
 /** Largest |a − b|, or Infinity when the lengths differ. */
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {

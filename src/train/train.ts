@@ -23,7 +23,11 @@ import {
   writeCheckpoint,
 } from "./checkpoint.ts";
 import type { TrainConfig } from "./config.ts";
-import { checkCoverageConfig, CoverageMonitor } from "./coverage.ts";
+import {
+  checkCoverageConfig,
+  type CoverageCheck,
+  CoverageMonitor,
+} from "./coverage.ts";
 import {
   type MetricColumn,
   metricsColumns,
@@ -77,21 +81,8 @@ export type TrainEvent =
     /** Where it will be cached. */
     folder: string;
   }
-  | {
-    /** A mode-coverage check, before that step's progress report. */
-    type: "coverage";
-    step: number;
-    /** Classes that got at least 1 % of the samples. */
-    classesCovered: number;
-    /** Classes the classifier knows. */
-    classes: number;
-    /** JSD of the samples' classes from the real labels, in nats. */
-    jsd: number;
-    /** Samples per predicted class. */
-    histogram: number[];
-    /** Whether the check breaks `COLLAPSE_THRESHOLDS` (coverage.ts). */
-    collapsed: boolean;
-  }
+  /** A mode-coverage check, before that step's progress report. */
+  | ({ type: "coverage" } & CoverageCheck)
   | { type: "progress"; step: number; total: number; metrics: StepMetrics }
   | { type: "checkpoint"; step: number; path: string }
   | { type: "skipped-checkpoint"; step: number; reason: string }
