@@ -33,6 +33,7 @@ export function compileArgs(output: string): string[] {
     "--allow-write=models,data,.",
     `--allow-net=${DATA_HOSTS.join(",")}`,
     "--allow-env",
+    "--allow-sys=cpus",
     "--include",
     "tasks/",
     "mod.ts",
