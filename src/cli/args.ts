@@ -33,6 +33,13 @@ export function parseFlags<T extends FlagSpec>(
   } catch (err) {
     if (err instanceof UserError) throw err;
     const message = err instanceof Error ? err.message : String(err);
+    const ambiguous = /Option '(--[\w-]+)' argument is ambiguous/.exec(message);
+    if (ambiguous) {
+      const flag = ambiguous[1];
+      throw new UserError(
+        `${flag} was given a value starting with "-"; write it as ${flag}=VALUE`,
+      );
+    }
     // Node's message adds a hint on positionals after the first sentence.
     const first = message.split("\n")[0].split(". To specify")[0];
     throw new UserError(first.replace(/\.$/, ""));
