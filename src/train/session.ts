@@ -31,6 +31,7 @@ import {
 } from "../data/dataset.ts";
 import type { GanPair } from "../models/net.ts";
 import { buildModels, noiseDim } from "../models/registry.ts";
+import { pixelMean } from "../data/transforms.ts";
 import { Rng, type RngState } from "../util/rng.ts";
 import type { NoiseKind, TrainConfig } from "./config.ts";
 import { errorRate, fakeLoss, generatorLoss, realLoss } from "./losses.ts";
@@ -162,7 +163,7 @@ export class GanSession {
     const initRng = new Rng(config.seed);
     this.models = buildModels(initRng, config.model, {
       image: train,
-      meanImage: meanImage(train),
+      meanImage: pixelMean(train),
     });
     this.dOptimizer = new Optimizer(
       this.models.discriminator.variables,
@@ -384,16 +385,4 @@ export class GanSession {
     this.dOptimizer.dispose();
     this.gOptimizer.dispose();
   }
-}
-
-/** The mean training image, flat. */
-function meanImage(split: Split): Float32Array {
-  const pixels = split.height * split.width * split.channels;
-  const sum = new Float64Array(pixels);
-  const img = split.images;
-  for (let i = 0; i < split.count; i++) {
-    const base = i * pixels;
-    for (let p = 0; p < pixels; p++) sum[p] += img[base + p];
-  }
-  return Float32Array.from(sum, (s) => s / split.count);
 }
