@@ -26,6 +26,7 @@
 // This file is imported by ./tf.ts, so it imports tfjs directly: importing
 // ./tf.ts here would be circular.
 import * as tf from "@tensorflow/tfjs";
+import { MAX_INNERMOST_GRAD } from "./wasm_heap_kernels.ts";
 
 /** Backends on which the rewritten gradients are faster. */
 const FAST_BACKENDS: ReadonlySet<string> = new Set(["wasm"]);
@@ -33,6 +34,18 @@ const FAST_BACKENDS: ReadonlySet<string> = new Set(["wasm"]);
 /** Whether the active backend takes the rewritten gradients. */
 function onFastBackend(): boolean {
   return FAST_BACKENDS.has(tf.getBackend());
+}
+
+/** Set once webgan's own wasm matMul kernel, fast with any flags, is in. */
+let flagsFast = false;
+
+/**
+ * Tell the `BatchMatMul` gradient that the wasm kernel now runs transposed
+ * products at full speed, so the flags are cheaper than explicit copies.
+ * `./wasm_matmul.ts` calls this when it replaces the kernel.
+ */
+export function setMatMulFlagsFast(fast: boolean): void {
+  flagsFast = fast;
 }
 
 /** The four products a matrix-product gradient needs. */
@@ -120,7 +133,7 @@ function batchMatMulGrad(
   const dy = Array.isArray(dyOrList) ? dyOrList[0] : dyOrList;
   const [a, b] = saved;
   const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
-  const p = onFastBackend() ? EXPLICIT_PRODUCTS : FLAG_PRODUCTS;
+  const p = onFastBackend() && !flagsFast ? EXPLICIT_PRODUCTS : FLAG_PRODUCTS;
 
   // C = op(A)·op(B); each case is the stock formula, product by product.
   let da: () => tf.Tensor;
@@ -156,8 +169,16 @@ function maxGrad(
   const axes = tf.util.parseAxisParam(reductionIndices, x.shape);
   const kept = tf.backend_util.expandShapeToKeepDim(y.shape, axes);
   const fast = onFastBackend();
+  const innermost = axes.length === 1 && axes[0] === x.rank - 1;
   return {
     x: () => {
+      if (innermost && tf.getKernel(MAX_INNERMOST_GRAD, tf.getBackend())) {
+        return tf.engine().runKernel(MAX_INNERMOST_GRAD, {
+          x,
+          y,
+          dy,
+        }) as tf.Tensor;
+      }
       // Reinsert the reduced axes as size 1 so that max and dy broadcast.
       const yKept = y.rank < x.rank ? tf.reshape(y, kept) : y;
       const dyKept = dy.rank < x.rank ? tf.reshape(dy, kept) : dy;

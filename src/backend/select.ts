@@ -10,6 +10,7 @@
 import { tf } from "./tf.ts";
 import { probeAdapter, registerWebgpuBackend } from "./webgpu_factory.ts";
 import { startWasmThreads } from "./wasm_threads.ts";
+import { installWasmKernels } from "./wasm_kernels.ts";
 import { UserError } from "../cli/errors.ts";
 
 /** A backend a user may ask for. */
@@ -105,6 +106,9 @@ export async function selectBackend(
   const ok = await tf.setBackend(name);
   if (!ok) throw new UserError(`the ${name} backend failed to initialise`);
   await tf.ready();
+  if (name === "wasm") {
+    await installWasmKernels(threads!);
+  }
   return { name, requested, reason, ...adapterFields, threads };
 }
 

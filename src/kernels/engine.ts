@@ -1,0 +1,317 @@
+/**
+ * webgan's own wasm kernels (`./module.ts`) bound to a WebAssembly memory:
+ * matrix products on one or more threads, transposes, and the maxout
+ * reductions.
+ *
+ * {@linkcode KernelEngine} works on any `WebAssembly.Memory`; webgan hands it tfjs's
+ * wasm heap, so that tensors are read and written where they lie. On a
+ * shared memory (tfjs's threaded build), extra threads each take a share of
+ * C's columns: the calling thread computes one share and waits, with
+ * `Atomics.wait`, for the workers to finish theirs, so every call is
+ * synchronous, as a tfjs kernel must be.
+ *
+ * @module
+ */
+import { Worker } from "node:worker_threads";
+import { kernelModuleBytes, type MultiplyAdd } from "./module.ts";
+
+/** A matrix in memory: its address and its strides, in elements. */
+export interface Matrix {
+  /** Byte address of element [0, 0]; a multiple of 4. */
+  address: number;
+  /** Elements between consecutive rows. */
+  rowStride: number;
+  /** Elements between consecutive columns. */
+  colStride: number;
+}
+
+/** Options for {@linkcode KernelEngine.create}. */
+export interface GemmOptions {
+  /**
+   * Threads to compute with, the calling thread included. More than one
+   * needs a shared memory. @default {1}
+   */
+  threads?: number;
+}
+
+/**
+ * The kernel's exported function: `a, asr, asc, b, ldb, c, csr, csc, m, k,
+ * j0, j1`, addresses and strides in bytes (see `./gemm_code.ts`).
+ */
+type GemmFn = (...args: number[]) => void;
+
+/** The module's other exports, all on byte addresses. */
+interface OtherExports {
+  transpose(src: number, dst: number, rows: number, cols: number): void;
+  max_innermost(x: number, y: number, rows: number, pieces: number): void;
+  max_innermost_grad(
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+    rows: number,
+    pieces: number,
+  ): void;
+}
+
+/** Products smaller than this many multiply-adds stay on one thread. */
+const THREADING_MIN_WORK = 1 << 17;
+
+/**
+ * Control block layout, in Int32 slots: the job generation, the count of
+ * workers done with it, the stop flag, then each thread's job.
+ */
+export const GEN = 0;
+/** See {@linkcode GEN}. */
+export const DONE = 1;
+/** See {@linkcode GEN}. */
+export const STOP = 2;
+/** See {@linkcode GEN}. */
+export const JOB_BASE = 4;
+/** Int32 slots per job: the 12 kernel arguments. */
+export const JOB_SLOTS = 12;
+
+/** Whether the engine runs `f32x4.relaxed_madd`. */
+function fusedSupported(): boolean {
+  return WebAssembly.validate(kernelModuleBytes(false, "fused"));
+}
+
+/**
+ * A matrix-product engine bound to one memory.
+ *
+ * @example
+ * ```ts
+ * import { KernelEngine } from "./engine.ts";
+ *
+ * const memory = new WebAssembly.Memory({ initial: 1 });
+ * const engine = await KernelEngine.create(memory);
+ * const f = new Float32Array(memory.buffer);
+ * f.set([1, 2, 3, 4], 0); // A = [[1, 2], [3, 4]] at byte 0
+ * f.set([5, 6, 7, 8], 4); // B at byte 16
+ * engine.multiply(
+ *   { address: 0, rowStride: 2, colStride: 1 },
+ *   { address: 16, rowStride: 2, colStride: 1 },
+ *   { address: 32, rowStride: 2, colStride: 1 },
+ *   2, 2, 2,
+ * );
+ * // f.subarray(8, 12) is now [19, 22, 43, 50]
+ * ```
+ */
+export class KernelEngine {
+  /** How products are accumulated: fused where relaxed SIMD exists. */
+  readonly multiplyAdd: MultiplyAdd;
+  /** Threads computing each large product, the caller included. */
+  readonly threads: number;
+  #kernel: GemmFn;
+  #other: OtherExports;
+  #memory: WebAssembly.Memory;
+  #control: Int32Array;
+  #workers: Worker[];
+
+  private constructor(
+    kernel: GemmFn,
+    other: OtherExports,
+    memory: WebAssembly.Memory,
+    multiplyAdd: MultiplyAdd,
+    control: Int32Array,
+    workers: Worker[],
+  ) {
+    this.#kernel = kernel;
+    this.#other = other;
+    this.#memory = memory;
+    this.multiplyAdd = multiplyAdd;
+    this.#control = control;
+    this.#workers = workers;
+    this.threads = workers.length + 1;
+  }
+
+  /**
+   * Compile the kernel for `memory` and start its worker threads.
+   *
+   * @throws {RangeError} When more than one thread is asked for on a
+   * memory that is not shared, or the count is not a positive integer.
+   */
+  static async create(
+    memory: WebAssembly.Memory,
+    options: GemmOptions = {},
+  ): Promise<KernelEngine> {
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new RangeError(
+        `threads must be a positive integer; got ${threads}`,
+      );
+    }
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    if (threads > 1 && !shared) {
+      throw new RangeError("more than one thread needs a shared memory");
+    }
+    const mode: MultiplyAdd = fusedSupported() ? "fused" : "separate";
+    const bytes = kernelModuleBytes(shared, mode);
+    const module = await WebAssembly.compile(bytes);
+    const instance = await WebAssembly.instantiate(module, {
+      env: { memory },
+    });
+    const control = new Int32Array(
+      new SharedArrayBuffer(4 * (JOB_BASE + JOB_SLOTS * threads)),
+    );
+    const workers: Worker[] = [];
+    for (let w = 1; w < threads; w++) {
+      workers.push(await startWorker(module, memory, control, w));
+    }
+    const exports = instance.exports as unknown as OtherExports & {
+      gemm: GemmFn;
+    };
+    return new KernelEngine(
+      exports.gemm,
+      exports,
+      memory,
+      mode,
+      control,
+      workers,
+    );
+  }
+
+  /**
+   * `C = A·B` for A of m × k, B of k × n and C of m × n. B's columns must
+   * be contiguous (`colStride` 1); A and C may have any strides. C must not
+   * overlap A or B.
+   *
+   * @throws {RangeError} When B's columns are not contiguous.
+   */
+  multiply(
+    a: Matrix,
+    b: Matrix,
+    c: Matrix,
+    m: number,
+    k: number,
+    n: number,
+  ): void {
+    if (b.colStride !== 1) {
+      throw new RangeError("B's columns must be contiguous (colStride 1)");
+    }
+    if (m === 0 || n === 0) return;
+    if (k === 0) {
+      this.#zero(c, m, n);
+      return;
+    }
+    const args = [
+      a.address,
+      4 * a.rowStride,
+      4 * a.colStride,
+      b.address,
+      4 * b.rowStride,
+      c.address,
+      4 * c.rowStride,
+      4 * c.colStride,
+      m,
+      k,
+    ];
+    const shares = m * n * k < THREADING_MIN_WORK ? 1 : this.threads;
+    if (shares === 1) {
+      this.#kernel(...args, 0, n);
+      return;
+    }
+    const bounds = splitColumns(n, shares);
+    const control = this.#control;
+    for (let w = 1; w < shares; w++) {
+      const base = JOB_BASE + JOB_SLOTS * w;
+      control.set(args, base);
+      control[base + 10] = bounds[w];
+      control[base + 11] = bounds[w + 1];
+    }
+    Atomics.store(control, DONE, 0);
+    Atomics.add(control, GEN, 1);
+    Atomics.notify(control, GEN);
+    this.#kernel(...args, bounds[0], bounds[1]);
+    const workers = shares - 1;
+    for (;;) {
+      const done = Atomics.load(control, DONE);
+      if (done >= workers) break;
+      Atomics.wait(control, DONE, done);
+    }
+  }
+
+  /**
+   * Copy the rows × cols row-major matrix at byte address `from`,
+   * transposed, to `to` (cols × rows, row-major). The two must not overlap.
+   */
+  transpose(from: number, to: number, rows: number, cols: number): void {
+    this.#other.transpose(from, to, rows, cols);
+  }
+
+  /**
+   * `y[r] = max_p x[r, p]` for x of rows × pieces at byte address `x` and
+   * y of `rows` at `y`. NaN wins, as in `tf.max`.
+   */
+  maxInnermost(x: number, y: number, rows: number, pieces: number): void {
+    this.#other.max_innermost(x, y, rows, pieces);
+  }
+
+  /**
+   * The gradient of {@linkcode maxInnermost}: `dx[r, p] = dy[r]` where
+   * `x[r, p] == y[r]`, else 0; ties each receive `dy[r]`.
+   */
+  maxInnermostGrad(
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+    rows: number,
+    pieces: number,
+  ): void {
+    this.#other.max_innermost_grad(x, y, dy, dx, rows, pieces);
+  }
+
+  /** Stop the worker threads. The engine must not be used afterwards. */
+  dispose(): void {
+    Atomics.store(this.#control, STOP, 1);
+    Atomics.add(this.#control, GEN, 1);
+    Atomics.notify(this.#control, GEN);
+    for (const worker of this.#workers) worker.terminate();
+    this.#workers = [];
+  }
+
+  /** An empty sum: C is all zeros. */
+  #zero(c: Matrix, m: number, n: number): void {
+    const f = new Float32Array(this.#memory.buffer);
+    const base = c.address / 4;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        f[base + i * c.rowStride + j * c.colStride] = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Cut n columns into `shares` ranges whose inner bounds are multiples of 8,
+ * the kernel's tile width, as evenly as that allows.
+ */
+export function splitColumns(n: number, shares: number): number[] {
+  const tiles = Math.ceil(n / 8);
+  const bounds = [0];
+  for (let s = 1; s < shares; s++) {
+    bounds.push(Math.min(n, 8 * Math.round((tiles * s) / shares)));
+  }
+  bounds.push(n);
+  return bounds;
+}
+
+/** Start worker `index` and wait until it is listening. */
+function startWorker(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  control: Int32Array,
+  index: number,
+): Promise<Worker> {
+  const worker = new Worker(new URL("./engine_worker.ts", import.meta.url), {
+    workerData: { module, memory, control, index },
+  });
+  return new Promise((resolve, reject) => {
+    worker.once("message", () => {
+      worker.unref();
+      resolve(worker);
+    });
+    worker.once("error", reject);
+  });
+}
