@@ -77,7 +77,9 @@ export class Progress {
 
 /**
  * Run a task's main function: a {@linkcode UserError} becomes one line on
- * stderr and its exit code; anything else is a bug and keeps its stack.
+ * stderr and its exit code, as does a permission the task was not started
+ * with (say `--out` outside the folders its `deno task` line may write);
+ * anything else is a bug and keeps its stack.
  */
 export async function runTask(main: () => Promise<number | void>) {
   try {
@@ -87,6 +89,13 @@ export async function runTask(main: () => Promise<number | void>) {
     if (err instanceof UserError) {
       console.error(`error: ${err.message}`);
       Deno.exit(err.exitCode);
+    }
+    if (err instanceof Deno.errors.NotCapable) {
+      const first = err.message.split("\n")[0];
+      console.error(
+        `error: ${first} (the task's permissions in deno.json allow less)`,
+      );
+      Deno.exit(2);
     }
     throw err;
   }

@@ -25,7 +25,7 @@ const USAGE = `usage: deno task train [options]
   --batch-size N          minibatch size
   --seed N                random seed
   --backend B             auto | webgpu | wasm | cpu (default auto)
-  --threads N             wasm threads, 1 to 8 (default 1; see README)
+  --threads N             wasm threads, 1 to 8 (default: every core, at most 8)
   --out DIR               root of run folders (default models)
   --data-dir DIR          dataset folder (default data)
   --tag TEXT              suffix for the run folder (default: the preset)

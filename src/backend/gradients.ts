@@ -26,7 +26,7 @@
 // This file is imported by ./tf.ts, so it imports tfjs directly: importing
 // ./tf.ts here would be circular.
 import * as tf from "@tensorflow/tfjs";
-import { MAX_INNERMOST_GRAD } from "./wasm_heap_kernels.ts";
+import { hasKernel, MAX_INNERMOST_GRAD } from "./fused_ops.ts";
 
 /** Backends on which the rewritten gradients are faster. */
 const FAST_BACKENDS: ReadonlySet<string> = new Set(["wasm"]);
@@ -172,7 +172,7 @@ function maxGrad(
   const innermost = axes.length === 1 && axes[0] === x.rank - 1;
   return {
     x: () => {
-      if (innermost && tf.getKernel(MAX_INNERMOST_GRAD, tf.getBackend())) {
+      if (innermost && hasKernel(MAX_INNERMOST_GRAD)) {
         return tf.engine().runKernel(MAX_INNERMOST_GRAD, {
           x,
           y,

@@ -1,6 +1,6 @@
 /**
- * Three wasm-backend kernels that work on tfjs's heap in place, where the
- * stock ones waste most of their time (`./wasm_kernels.ts` registers them):
+ * wasm-backend kernels that work on tfjs's heap in place, where the stock
+ * ones waste most of their time (`./wasm_kernels.ts` registers them):
  *
  * - `Identity` shares its input's buffer instead of copying it, as the cpu
  *   backend and the wasm backend's own `Reshape` do. tfjs calls it for
@@ -12,6 +12,10 @@
  * - `MaxInnermostGrad` (a kernel of webgan's own) routes `dy` to the inputs
  *   that equal their row's maximum, ties included, as the stock gradient
  *   does; `./gradients.ts` calls it when it is registered.
+ * - `SgdMomentumUpdate` (also webgan's own) runs the momentum step of
+ *   `../train/optimizers.ts` as one pass instead of four kernels.
+ * - `Sum` over the rows of a matrix (a bias gradient) runs as one pass;
+ *   the stock kernel transposes the matrix first.
  *
  * Other cases go to the stock kernels.
  *
@@ -20,9 +24,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KernelEngine } from "../kernels/engine.ts";
-
-/** The name of the kernel behind the innermost-axis max gradient. */
-export const MAX_INNERMOST_GRAD = "MaxInnermostGrad";
 
 /** The byte address of a tensor's data on the heap. */
 function address(backend: BackendWasm, info: tf.TensorInfo): number {
@@ -99,6 +100,58 @@ export function maxInnermostGradKernel(engine: KernelEngine): tf.KernelFunc {
       rows,
       pieces,
     );
+    return out;
+  };
+}
+
+/**
+ * `SgdMomentumUpdate(theta, vel, grad)` with attributes `momentum` and
+ * `lr`: outputs `[θ', v']`, see {@linkcode KernelEngine.sgdMomentum}.
+ */
+export function sgdMomentumKernel(engine: KernelEngine): tf.KernelFunc {
+  return (params) => {
+    const { theta, vel, grad } = params.inputs as Record<
+      string,
+      tf.TensorInfo
+    >;
+    const { momentum, lr } = params.attrs as { momentum: number; lr: number };
+    const backend = params.backend as BackendWasm;
+    const thetaOut = backend.makeOutput(theta.shape, "float32");
+    const velOut = backend.makeOutput(theta.shape, "float32");
+    engine.sgdMomentum({
+      theta: address(backend, theta),
+      vel: address(backend, vel),
+      grad: address(backend, grad),
+      thetaOut: address(backend, thetaOut),
+      velOut: address(backend, velOut),
+    }, { count: tf.util.sizeFromShape(theta.shape), momentum, lr });
+    return [thetaOut, velOut];
+  };
+}
+
+/**
+ * `Sum`: computed by `engine` when a float32 matrix is summed over its
+ * rows (axis 0, as for a bias gradient), by `stock` otherwise.
+ */
+export function sumKernel(
+  engine: KernelEngine,
+  stock: tf.KernelConfig,
+): tf.KernelFunc {
+  return (params) => {
+    const x = params.inputs.x!;
+    const attrs = params.attrs as unknown as tf.SumAttrs;
+    if (x.dtype !== "float32" || x.shape.length !== 2) {
+      return stock.kernelFunc(params);
+    }
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape);
+    if (axes.length !== 1 || axes[0] !== 0) return stock.kernelFunc(params);
+    const [rows, cols] = x.shape;
+    const backend = params.backend as BackendWasm;
+    const out = backend.makeOutput(
+      attrs.keepDims ? [1, cols] : [cols],
+      "float32",
+    );
+    engine.sumRows(address(backend, x), address(backend, out), rows, cols);
     return out;
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Install webgan's wasm-backend kernels: the matrix product of
  * `./wasm_matmul.ts` and the heap kernels of `./wasm_heap_kernels.ts`, all
- * computed by one {@linkcode KernelEngine} bound to tfjs's wasm heap.
+ * computed by one {@linkcode KernelEngine} bound to tfjs's wasm heap, and
+ * the fused kernels that `./fused_ops.ts` calls for.
  *
  * @module
  */
@@ -12,10 +13,12 @@ import { setMatMulFlagsFast } from "./gradients.ts";
 import { type HeapAllocator, matMulKernel } from "./wasm_matmul.ts";
 import {
   identityKernel,
-  MAX_INNERMOST_GRAD,
   maxInnermostGradKernel,
   maxKernel,
+  sgdMomentumKernel,
+  sumKernel,
 } from "./wasm_heap_kernels.ts";
+import { MAX_INNERMOST_GRAD, SGD_MOMENTUM } from "./fused_ops.ts";
 
 /** The parts of the Emscripten module behind `BackendWasm.wasm` used here. */
 interface HeapModule extends HeapAllocator {
@@ -80,10 +83,13 @@ export async function installWasmKernels(
   const engine = await KernelEngine.create(heapMemory(module), { threads });
   const stockMatMul = stockKernel("BatchMatMul");
   const stockMax = stockKernel("Max");
+  const stockSum = stockKernel("Sum");
   replace("BatchMatMul", matMulKernel(engine, module, stockMatMul));
   replace("Identity", identityKernel);
   replace("Max", maxKernel(engine, stockMax));
   replace(MAX_INNERMOST_GRAD, maxInnermostGradKernel(engine));
+  replace("Sum", sumKernel(engine, stockSum));
+  replace(SGD_MOMENTUM, sgdMomentumKernel(engine));
   setMatMulFlagsFast(true);
   installed = {
     threads: engine.threads,

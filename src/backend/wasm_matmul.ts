@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KernelEngine, Matrix } from "../kernels/engine.ts";
 
@@ -124,7 +124,12 @@ export function matMulKernel(
     const k = transposeA ? ar : ac;
     const n = transposeB ? br : bc;
     if ((transposeB ? bc : br) !== k) return stock.kernelFunc(params);
-    const outer = batchA >= batchB ? outerA : outerB;
+    const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+    // Batches that broadcast along several axes ([3,1] with [1,3]) are
+    // not a plain loop over one operand: the stock kernel takes them.
+    if (size(outer) !== Math.max(batchA, batchB)) {
+      return stock.kernelFunc(params);
+    }
     const out = backend.makeOutput([...outer, m, n], "float32");
     const offset = (info: tf.TensorInfo) =>
       backend.dataIdMap.get(info.dataId)!.memoryOffset;

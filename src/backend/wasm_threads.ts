@@ -45,6 +45,14 @@ export interface WasmThreadsOptions {
 /** The largest pool tfjs's build preallocates workers for. */
 const MAX_THREADS = 8;
 
+/**
+ * The thread count that training and the bench use unless told otherwise:
+ * every core the runtime reports, at most 8.
+ */
+export function defaultWasmThreads(): number {
+  return Math.max(1, Math.min(navigator.hardwareConcurrency, MAX_THREADS));
+}
+
 /** The pthread body, started in place of Emscripten's `blob:` script. */
 const PTHREAD_SCRIPT = new URL("./wasm_pthread_worker.ts", import.meta.url);
 
@@ -116,8 +124,7 @@ async function withThreadPatches<T>(
 export async function startWasmThreads(
   options: WasmThreadsOptions = {},
 ): Promise<number> {
-  const threads = options.threads ??
-    Math.min(navigator.hardwareConcurrency, MAX_THREADS);
+  const threads = options.threads ?? defaultWasmThreads();
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new RangeError(
       `threads must be an integer from 1 to ${MAX_THREADS}; got ${threads}`,

@@ -1,7 +1,7 @@
 /**
  * webgan's own wasm kernels (`./module.ts`) bound to a WebAssembly memory:
- * matrix products on one or more threads, transposes, and the maxout
- * reductions.
+ * matrix products on one or more threads, transposes, the maxout
+ * reductions, the momentum update and column sums.
  *
  * {@linkcode KernelEngine} works on any `WebAssembly.Memory`; webgan hands it tfjs's
  * wasm heap, so that tensors are read and written where they lie. On a
@@ -52,6 +52,17 @@ interface OtherExports {
     rows: number,
     pieces: number,
   ): void;
+  sgd_momentum(
+    theta: number,
+    vel: number,
+    grad: number,
+    thetaOut: number,
+    velOut: number,
+    count: number,
+    momentum: number,
+    lr: number,
+  ): void;
+  sum_rows(x: number, y: number, rows: number, cols: number): void;
 }
 
 /** Products smaller than this many multiply-adds stay on one thread. */
@@ -260,6 +271,39 @@ export class KernelEngine {
     pieces: number,
   ): void {
     this.#other.max_innermost_grad(x, y, dy, dx, rows, pieces);
+  }
+
+  /**
+   * One momentum SGD step over `step.count` weights:
+   * `v' = momentum·v − lr·g` into `velOut`, `θ' = θ + v'` into `thetaOut`.
+   * Each output may coincide with the input it replaces, not with others.
+   */
+  sgdMomentum(
+    buffers: {
+      theta: number;
+      vel: number;
+      grad: number;
+      thetaOut: number;
+      velOut: number;
+    },
+    step: { count: number; momentum: number; lr: number },
+  ): void {
+    const b = buffers;
+    this.#other.sgd_momentum(
+      b.theta,
+      b.vel,
+      b.grad,
+      b.thetaOut,
+      b.velOut,
+      step.count,
+      step.momentum,
+      step.lr,
+    );
+  }
+
+  /** `y[j] = Σ_i x[i, j]` for x of rows × cols, rows summed in order. */
+  sumRows(x: number, y: number, rows: number, cols: number): void {
+    this.#other.sum_rows(x, y, rows, cols);
   }
 
   /** Stop the worker threads. The engine must not be used afterwards. */

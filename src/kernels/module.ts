@@ -1,7 +1,8 @@
 /**
  * webgan's wasm kernel module: the matrix product and transpose of
- * `./gemm_code.ts` and the maxout reductions of `./max_code.ts`, encoded by
- * `./wasm_writer.ts` against an imported memory.
+ * `./gemm_code.ts`, the maxout reductions of `./max_code.ts` and the update
+ * passes of `./update_code.ts`, encoded by `./wasm_writer.ts` against an
+ * imported memory.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import {
   transposeCode,
 } from "./gemm_code.ts";
 import { maxInnermostCode, maxInnermostGradCode } from "./max_code.ts";
+import { sgdMomentumCode, sumRowsCode } from "./update_code.ts";
 import { buildModule, type ValType } from "./wasm_writer.ts";
 
 export type { MultiplyAdd } from "./gemm_code.ts";
@@ -24,7 +26,8 @@ function ints(count: number): ValType[] {
 /**
  * The module's bytes, for a memory that is or is not shared, with fused or
  * separate multiply-adds in the matrix product. It exports `gemm`,
- * `transpose`, `max_innermost` and `max_innermost_grad`.
+ * `transpose`, `max_innermost`, `max_innermost_grad`, `sgd_momentum` and
+ * `sum_rows`.
  */
 export function kernelModuleBytes(
   shared: boolean,
@@ -39,5 +42,11 @@ export function kernelModuleBytes(
       params: ints(6),
       code: maxInnermostGradCode(),
     },
+    {
+      name: "sgd_momentum",
+      params: [...ints(6), "f32", "f32"],
+      code: sgdMomentumCode(),
+    },
+    { name: "sum_rows", params: ints(4), code: sumRowsCode() },
   ]);
 }

@@ -224,6 +224,10 @@ export class Code {
   f32Add(): this {
     return this.#op(0x92);
   }
+  /** `f32.sub` */
+  f32Sub(): this {
+    return this.#op(0x93);
+  }
   /** `f32.mul` */
   f32Mul(): this {
     return this.#op(0x94);
@@ -251,6 +255,10 @@ export class Code {
   /** `f32x4.add` */
   f32x4Add(): this {
     return this.#op(...simd(0xe4));
+  }
+  /** `f32x4.sub` */
+  f32x4Sub(): this {
+    return this.#op(...simd(0xe5));
   }
   /** `f32x4.mul` */
   f32x4Mul(): this {

@@ -11,6 +11,7 @@
  * @module
  */
 import { type NamedTensorMap, tf, type Variable } from "../backend/tf.ts";
+import { sgdMomentumStep } from "../backend/fused_ops.ts";
 
 /** SGD with momentum, with the paper's schedules. */
 export interface SgdConfig {
@@ -131,9 +132,12 @@ export class Optimizer {
       const g = grads[v.name];
       if (!g) return;
       // pylearn2's momentum: vel ← m·vel − lr·g; θ ← θ + vel.
-      const vel = tf.sub(tf.mul(this.slots1[i], momentum), tf.mul(g, lr));
-      this.slots1[i].assign(vel);
-      v.assign(tf.add(v, vel));
+      const next = sgdMomentumStep(
+        { theta: v, vel: this.slots1[i], grad: g },
+        { momentum, lr },
+      );
+      this.slots1[i].assign(next.vel);
+      v.assign(next.theta);
     });
   }
 

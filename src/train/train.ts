@@ -8,6 +8,7 @@
  */
 import { tf } from "../backend/tf.ts";
 import { type BackendInfo, selectBackend } from "../backend/select.ts";
+import { defaultWasmThreads } from "../backend/wasm_threads.ts";
 import { type DataEvent, type Dataset, loadDataset } from "../data/dataset.ts";
 import type { Classifier, ClassifierProgress } from "../eval/classifier.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../io/atomic.ts";
@@ -112,7 +113,10 @@ export interface TrainOptions {
   resume?: string;
   /** A dataset already in memory, skipping the load. */
   dataset?: Dataset;
-  /** Threads for the wasm backend. @default {1} */
+  /**
+   * Threads for the wasm backend.
+   * @default every core, at most 8 ({@linkcode defaultWasmThreads})
+   */
   threads?: number;
   /** Clock for the run folder's name. @default {new Date()} */
   now?: Date;
@@ -144,7 +148,7 @@ export async function train(
   const started = performance.now();
   checkCoverageConfig(config);
   const backend = await selectBackend(config.backend, {
-    threads: options.threads,
+    threads: options.threads ?? defaultWasmThreads(),
   });
   const dataset = options.dataset ?? await loadDataset(config.dataset, {
     dataDir: config.dataDir,
