@@ -1,0 +1,228 @@
+/**
+ * The kernels `installWasmKernels()` registers on the wasm backend
+ * (`BatchMatMul`, `Max`, `MaxInnermostGrad`, `Identity`) against the cpu
+ * backend on the same input values: every transpose flag and branch of the
+ * product, batches, innermost and other maxima with ties and NaN, the max
+ * gradient, and a shared-buffer clone that outlives its original.
+ */
+import assert from "node:assert/strict";
+import { tf } from "../src/backend/tf.ts";
+import { selectBackend } from "../src/backend/select.ts";
+import { Rng } from "../src/util/rng.ts";
+
+await selectBackend("wasm");
+
+/** An output's shape and values. */
+interface Result {
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Run `compute` on wasm, then on cpu, and return both results. */
+async function onBoth(
+  compute: () => tf.Tensor,
+): Promise<{ wasm: Result; cpu: Result }> {
+  const run = (): Result => {
+    const before = tf.memory().numTensors;
+    const t = tf.tidy(compute);
+    const result = {
+      shape: t.shape,
+      values: Float32Array.from(t.dataSync()),
+    };
+    t.dispose();
+    assert.equal(tf.memory().numTensors, before, "tensors leaked");
+    return result;
+  };
+  await tf.setBackend("wasm");
+  const wasm = run();
+  await tf.setBackend("cpu");
+  const cpu = run();
+  await tf.setBackend("wasm");
+  return { wasm, cpu };
+}
+
+/** Max |a − b|; Infinity where exactly one of the two is NaN. */
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length, "lengths differ");
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) && Number.isNaN(b[i])) continue;
+    const diff = Math.abs(a[i] - b[i]);
+    max = Math.max(max, Number.isNaN(diff) ? Infinity : diff);
+  }
+  return max;
+}
+
+/** Assert equal shapes and values within `tol`, naming `label`. */
+function assertClose(
+  got: { wasm: Result; cpu: Result },
+  tol: number,
+  label: string,
+): void {
+  assert.deepEqual(got.wasm.shape, got.cpu.shape, `${label}: shape`);
+  const diff = maxAbsDiff(got.wasm.values, got.cpu.values);
+  assert.ok(diff <= tol, `${label}: max |diff| ${diff} > ${tol}`);
+}
+
+const rng = new Rng(11);
+
+/** A thunk making a float32 tensor of `values` with this shape. */
+function tensorOf(shape: number[], values: Float32Array): () => tf.Tensor {
+  return () => tf.tensor(values, shape);
+}
+
+/** Random values for a tensor of `shape`. */
+function randomValues(shape: number[]): Float32Array {
+  return rng.uniform(shape.reduce((p, d) => p * d, 1), -1, 1);
+}
+
+/**
+ * (m, k, n) for each branch of the product: m ≤ n and m > n matter with
+ * transposeB but not transposeA; edge sizes reach every register tile.
+ */
+const PRODUCT_DIMS: [number, number, number][] = [
+  [37, 300, 45],
+  [45, 300, 37],
+  [1, 5, 3],
+  [5, 1, 1],
+  [4, 257, 8],
+];
+
+const FLAGS: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
+
+/** The stored shape of an operand that is `rows` × `cols` after op(). */
+function stored(
+  batch: number[],
+  rows: number,
+  cols: number,
+  transposed: boolean,
+): number[] {
+  return [...batch, ...(transposed ? [cols, rows] : [rows, cols])];
+}
+
+/** Compare `tf.matMul` on both backends for these batches and dims. */
+async function checkMatMul(
+  batchA: number[],
+  batchB: number[],
+  [m, k, n]: [number, number, number],
+): Promise<void> {
+  for (const [ta, tb] of FLAGS) {
+    const aShape = stored(batchA, m, k, ta);
+    const bShape = stored(batchB, k, n, tb);
+    const a = tensorOf(aShape, randomValues(aShape));
+    const b = tensorOf(bShape, randomValues(bShape));
+    const got = await onBoth(() => tf.matMul(a(), b(), ta, tb));
+    const label = `matMul([${aShape}], [${bShape}], ${ta}, ${tb})`;
+    assertClose(got, 1e-5 * Math.sqrt(k), label);
+  }
+}
+
+Deno.test("installWasmKernels() registers webgan's kernels on wasm", () => {
+  for (const name of ["BatchMatMul", "Max", "Identity", "MaxInnermostGrad"]) {
+    assert.ok(tf.getKernel(name, "wasm"), `no wasm ${name} kernel`);
+  }
+});
+
+Deno.test("wasm matMul matches cpu for every transpose flag and branch", async () => {
+  for (const dims of PRODUCT_DIMS) await checkMatMul([], [], dims);
+});
+
+Deno.test("wasm matMul matches cpu on equal and broadcast batches", async () => {
+  const dims: [number, number, number] = [13, 70, 9];
+  await checkMatMul([3], [3], dims);
+  await checkMatMul([1], [3], dims);
+  await checkMatMul([3], [1], dims);
+  await checkMatMul([], [2], dims);
+  await checkMatMul([2, 3], [2, 3], dims);
+});
+
+Deno.test("wasm matMul hands int32 inputs to the stock kernel", () => {
+  // The stock wasm kernel refuses int32; webgan's, which only reads
+  // float32, would have computed from the raw bits instead of throwing.
+  const a = tf.tensor2d([1, 2, 3, 4], [2, 2], "int32");
+  assert.throws(() => tf.matMul(a, a), /float32/);
+  a.dispose();
+});
+
+/** [4, 6, 5] values with ties, a NaN, negatives and signed zeros. */
+function maxoutValues(withNaN: boolean): Float32Array {
+  const x = randomValues([4, 6, 5]);
+  x.set([0.25, 0.9, 0.9, -0.5, 0.9], 0); // a three-way tie
+  x.set([-3, -2, -7, -2, -9], 5); // a tie among negatives
+  x.set([-0, 0, -0, -1, -2], 10); // signed zeros
+  x.set([0.5, 0.5, 0.5, 0.5, 0.5], 15); // all equal
+  if (withNaN) x[22] = NaN;
+  return x;
+}
+
+Deno.test("wasm max over the innermost axis matches cpu", async () => {
+  const x = tensorOf([4, 6, 5], maxoutValues(true));
+  for (const keepDims of [false, true]) {
+    for (const axis of [-1, 2]) {
+      const got = await onBoth(() => tf.max(x(), axis, keepDims));
+      const label = `max(x, ${axis}, ${keepDims})`;
+      assertClose(got, 0, label);
+      const nan = got.wasm.values.map((v) => Number.isNaN(v) ? 1 : 0);
+      assert.equal(nan[4], 1, `${label}: the NaN row is not NaN`);
+    }
+  }
+  const pieces1 = tensorOf([3, 1], new Float32Array([2, -0, NaN]));
+  assertClose(await onBoth(() => tf.max(pieces1(), -1)), 0, "1 piece");
+});
+
+Deno.test("wasm max over other axes matches cpu", async () => {
+  const x = tensorOf([4, 6, 5], maxoutValues(false));
+  for (const axis of [0, 1, [0, 2]]) {
+    const got = await onBoth(() => tf.max(x(), axis));
+    assertClose(got, 0, `max(x, ${JSON.stringify(axis)})`);
+  }
+});
+
+Deno.test("wasm max gradient routes dy to every tied maximum, as cpu does", async () => {
+  const values = maxoutValues(true);
+  const weights = randomValues([4, 6]);
+  for (const keepDims of [false, true]) {
+    const got = await onBoth(() => {
+      const w = tf.tensor(weights, keepDims ? [4, 6, 1] : [4, 6]);
+      const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.max(x, -1, keepDims), w));
+      return tf.grad(f)(tf.tensor(values, [4, 6, 5]));
+    });
+    assertClose(got, 0, `grad of max(x, -1, ${keepDims})`);
+    const nonzero = got.wasm.values.filter((v) => v !== 0).length;
+    // 24 rows: one maximum each, plus 2 + 1 + 2 + 4 extra tied maxima
+    // (±0 tie), less the NaN row, which passes no gradient.
+    assert.equal(nonzero, 24 + 9 - 1, "pieces receiving dy");
+  }
+});
+
+Deno.test("wasm clone shares the buffer and outlives its original", async () => {
+  await tf.setBackend("wasm");
+  const before = tf.memory().numTensors;
+  const values = randomValues([64, 33]);
+
+  // Dispose the original first, then overwrite freed memory.
+  const x = tf.tensor2d(values, [64, 33]);
+  const clone = tf.clone(x);
+  x.dispose();
+  const filler = tf.fill([64, 33], 7);
+  const read = await clone.data();
+  assert.equal(maxAbsDiff(read as Float32Array, values), 0, "clone changed");
+  clone.dispose();
+  filler.dispose();
+  assert.equal(tf.memory().numTensors, before, "clone leaked");
+
+  // Dispose the clone first.
+  const y = tf.tensor2d(values, [64, 33]);
+  tf.clone(y).dispose();
+  const refill = tf.fill([64, 33], -3);
+  const kept = await y.data();
+  assert.equal(maxAbsDiff(kept as Float32Array, values), 0, "original changed");
+  y.dispose();
+  refill.dispose();
+  assert.equal(tf.memory().numTensors, before, "original leaked");
+});
