@@ -6,7 +6,7 @@
  * @module
  */
 import { tf } from "../backend/tf.ts";
-import type { Rng } from "../util/rng.ts";
+import { dropoutMask, type Rng } from "../util/rng.ts";
 import type { ApplyContext } from "./net.ts";
 // Registers fast conv gradient kernels on the wasm backend.
 
@@ -164,10 +164,8 @@ export function dropout(
   if (!context.training || keep >= 1) return x;
   if (!context.seed) throw new Error("dropout needs a seed while training");
   const scale = options.scale ?? 1 / keep;
-  const mask = tf.step(
-    tf.sub(keep, tf.randomUniform(x.shape, 0, 1, "float32", context.seed())),
-  );
-  return tf.mul(x, scale === 1 ? mask : tf.mul(mask, scale));
+  const mask = dropoutMask(x.size, context.seed(), { keep, scale });
+  return tf.mul(x, tf.tensor(mask, x.shape));
 }
 
 /**
