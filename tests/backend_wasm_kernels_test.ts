@@ -1,13 +1,20 @@
 /**
  * The kernels `installWasmKernels()` registers on the wasm backend
- * (`BatchMatMul`, `Max`, `MaxInnermostGrad`, `Identity`) against the cpu
- * backend on the same input values: every transpose flag and branch of the
- * product, batches, innermost and other maxima with ties and NaN, the max
- * gradient, and a shared-buffer clone that outlives its original.
+ * (`BatchMatMul`, `Max`, `MaxInnermostGrad`, `Identity`, `Sum`,
+ * `SgdMomentumUpdate`) against the cpu backend on the same input values:
+ * every transpose flag and branch of the product, batches (broadcast ones
+ * included), innermost and other maxima with ties and NaN, the max
+ * gradient, a shared-buffer clone that outlives its original, the fused
+ * momentum step bit for bit, and column sums.
  */
 import assert from "node:assert/strict";
 import { tf } from "../src/backend/tf.ts";
 import { selectBackend } from "../src/backend/select.ts";
+import {
+  hasKernel,
+  SGD_MOMENTUM,
+  sgdMomentumStep,
+} from "../src/backend/fused_ops.ts";
 import { Rng } from "../src/util/rng.ts";
 
 await selectBackend("wasm");
@@ -123,7 +130,15 @@ async function checkMatMul(
 }
 
 Deno.test("installWasmKernels() registers webgan's kernels on wasm", () => {
-  for (const name of ["BatchMatMul", "Max", "Identity", "MaxInnermostGrad"]) {
+  const names = [
+    "BatchMatMul",
+    "Max",
+    "Identity",
+    "MaxInnermostGrad",
+    "Sum",
+    SGD_MOMENTUM,
+  ];
+  for (const name of names) {
     assert.ok(tf.getKernel(name, "wasm"), `no wasm ${name} kernel`);
   }
 });
@@ -139,6 +154,35 @@ Deno.test("wasm matMul matches cpu on equal and broadcast batches", async () => 
   await checkMatMul([3], [1], dims);
   await checkMatMul([], [2], dims);
   await checkMatMul([2, 3], [2, 3], dims);
+});
+
+Deno.test("wasm matMul takes its output shape from the broadcast batch", async () => {
+  // Regression: [1, 1] with [3] broadcasts to [1, 3], not [3] or [1, 1].
+  const a = tensorOf([1, 1, 1, 2], new Float32Array([1, 2]));
+  const b = tensorOf([3, 2, 1], new Float32Array([10, 20, 30, 40, 50, 60]));
+  const got = await onBoth(() => tf.matMul(a(), b()));
+  assertClose(got, 0, "matMul([1,1,1,2], [3,2,1])");
+  assert.deepEqual(got.wasm.shape, [1, 3, 1, 1], "shape");
+  // a · b_j for each of b's 3 batches.
+  const want = new Float32Array([50, 110, 170]);
+  assert.equal(maxAbsDiff(got.wasm.values, want), 0, "values");
+});
+
+Deno.test("wasm matMul hands batches broadcast on several axes to stock", async () => {
+  // [3, 1] with [1, 3] broadcasts to [3, 3]: 9 products, but batchA and
+  // batchB are both 3, which webgan's kernel once took for equal batches.
+  // tfjs 4.22 itself gets this case wrong on both backends: it pairs the
+  // batches diagonally and returns 3 values under the 9-element shape
+  // [3, 3, 1, 1]. The stock wasm kernel agrees with cpu bit for bit, so
+  // the values are compared too, whatever they are.
+  const a = tensorOf([3, 1, 1, 2], new Float32Array([1, 2, 3, 4, 5, 6]));
+  const b = tensorOf(
+    [1, 3, 2, 1],
+    new Float32Array([10, 20, 30, 40, 50, 60]),
+  );
+  const got = await onBoth(() => tf.matMul(a(), b()));
+  assert.deepEqual(got.cpu.shape, [3, 3, 1, 1], "cpu shape");
+  assertClose(got, 0, "matMul([3,1,1,2], [1,3,2,1])");
 });
 
 Deno.test("wasm matMul hands int32 inputs to the stock kernel", () => {
@@ -225,4 +269,165 @@ Deno.test("wasm clone shares the buffer and outlives its original", async () => 
   y.dispose();
   refill.dispose();
   assert.equal(tf.memory().numTensors, before, "original leaked");
+});
+
+/** Float32 bits of `values`, for comparing results bit for bit. */
+function bits(values: Float32Array): Uint32Array {
+  return new Uint32Array(values.buffer, values.byteOffset, values.length);
+}
+
+/** Where the bits of `got` and `want` differ: a count and the first. */
+function bitDiffs(got: Float32Array, want: Float32Array): string {
+  assert.equal(got.length, want.length, "lengths differ");
+  const [g, w] = [bits(got), bits(want)];
+  let count = 0;
+  let first = "";
+  for (let i = 0; i < g.length; i++) {
+    if (g[i] === w[i]) continue;
+    if (count === 0) first = ` (first at ${i}: ${got[i]} vs ${want[i]})`;
+    count++;
+  }
+  return count === 0 ? "" : `${count} floats differ${first}`;
+}
+
+/** θ' and v' of one momentum step, and the kernels that computed them. */
+interface StepResult {
+  theta: Float32Array;
+  vel: Float32Array;
+  kernels: string[];
+}
+
+/** Run `step` on `backend` on these values and profile its kernels. */
+async function momentumOn(
+  backend: string,
+  values: { theta: Float32Array; vel: Float32Array; grad: Float32Array },
+  shape: number[],
+  step: (
+    t: { theta: tf.Tensor; vel: tf.Tensor; grad: tf.Tensor },
+  ) => { theta: tf.Tensor; vel: tf.Tensor },
+): Promise<StepResult> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const inputs = {
+    theta: tf.tensor(values.theta, shape),
+    vel: tf.tensor(values.vel, shape),
+    grad: tf.tensor(values.grad, shape),
+  };
+  let out: { theta: tf.Tensor; vel: tf.Tensor } | undefined;
+  const info = await tf.profile(() => {
+    out = tf.tidy(() => step(inputs));
+    return [out.theta, out.vel];
+  });
+  const result = {
+    theta: Float32Array.from(await out!.theta.data()),
+    vel: Float32Array.from(await out!.vel.data()),
+    kernels: info.kernelNames,
+  };
+  tf.dispose([out!.theta, out!.vel, inputs.theta, inputs.vel, inputs.grad]);
+  assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+  await tf.setBackend("wasm");
+  return result;
+}
+
+/** The unfused composition that {@linkcode sgdMomentumStep} replaces. */
+function composedStep(
+  rates: { momentum: number; lr: number },
+): (
+  t: { theta: tf.Tensor; vel: tf.Tensor; grad: tf.Tensor },
+) => { theta: tf.Tensor; vel: tf.Tensor } {
+  return ({ theta, vel, grad }) => {
+    const v = tf.sub(tf.mul(vel, rates.momentum), tf.mul(grad, rates.lr));
+    return { theta: tf.add(theta, v), vel: v };
+  };
+}
+
+Deno.test("sgdMomentumStep() on wasm equals the cpu composition bit for bit", async () => {
+  const rates = { momentum: 0.9, lr: 0.1 };
+  // Sizes that are and are not multiples of the kernel's 4 lanes.
+  for (const shape of [[1], [3], [4], [37, 45], [1001]]) {
+    const values = {
+      theta: randomValues(shape),
+      vel: rng.uniform(shape.reduce((p, d) => p * d, 1), -0.1, 0.1),
+      grad: randomValues(shape),
+    };
+    const fused = await momentumOn(
+      "wasm",
+      values,
+      shape,
+      (t) => sgdMomentumStep(t, rates),
+    );
+    const plain = await momentumOn("cpu", values, shape, composedStep(rates));
+    const label = `[${shape}]`;
+    assert.deepEqual(fused.kernels, [SGD_MOMENTUM], `${label}: wasm kernels`);
+    assert.equal(bitDiffs(fused.theta, plain.theta), "", `${label}: θ'`);
+    assert.equal(bitDiffs(fused.vel, plain.vel), "", `${label}: v'`);
+  }
+});
+
+Deno.test("sgdMomentumStep() on cpu falls back to the composition", async () => {
+  const rates = { momentum: 0.5, lr: 1e-3 };
+  const shape = [37, 45];
+  const values = {
+    theta: randomValues(shape),
+    vel: randomValues(shape),
+    grad: randomValues(shape),
+  };
+  await tf.setBackend("cpu");
+  const cpuHasKernel = hasKernel(SGD_MOMENTUM);
+  await tf.setBackend("wasm");
+  assert.equal(cpuHasKernel, false, "cpu has the fused kernel");
+  const fallback = await momentumOn(
+    "cpu",
+    values,
+    shape,
+    (t) => sgdMomentumStep(t, rates),
+  );
+  const plain = await momentumOn("cpu", values, shape, composedStep(rates));
+  assert.ok(
+    !fallback.kernels.includes(SGD_MOMENTUM),
+    `cpu ran ${fallback.kernels}`,
+  );
+  assert.deepEqual(fallback.kernels, plain.kernels, "cpu kernels");
+  assert.equal(bitDiffs(fallback.theta, plain.theta), "", "θ'");
+  assert.equal(bitDiffs(fallback.vel, plain.vel), "", "v'");
+});
+
+Deno.test("wasm sum over a float32 matrix's rows matches cpu", async () => {
+  const x = tensorOf([100, 37], randomValues([100, 37]));
+  for (const keepDims of [false, true]) {
+    const got = await onBoth(() => tf.sum(x(), 0, keepDims));
+    assert.deepEqual(got.wasm.shape, keepDims ? [1, 37] : [37], "shape");
+    // cpu accumulates in float64, webgan's kernel in float32.
+    assertClose(got, 1e-6 * 100, `sum(x, 0, ${keepDims})`);
+  }
+});
+
+Deno.test("wasm sum over other axes and of int32 matches cpu", async () => {
+  const values = randomValues([100, 37]);
+  const x = tensorOf([100, 37], values);
+  // The stock kernel sums in float32 too, so float32 sums match only
+  // within a tolerance; int32 sums match exactly.
+  for (const axis of [1, -1, [0, 1]]) {
+    const got = await onBoth(() => tf.sum(x(), axis));
+    assertClose(got, 1e-6 * 100, `sum(x, ${JSON.stringify(axis)})`);
+  }
+  // Every sum stays under 2²⁴, so float32 holds it exactly.
+  const ints = Int32Array.from(values, (v) => Math.round(v * 1000));
+  const xi = () => tf.tensor(ints, [100, 37], "int32");
+  for (const axis of [undefined, 0, 1]) {
+    const got = await onBoth(() => tf.sum(xi(), axis));
+    assertClose(got, 0, `sum(int32, ${axis})`);
+    const want = axis === undefined
+      ? [ints.reduce((s, v) => s + v, 0)]
+      : axis === 1
+      ? Array.from({ length: 100 }, (_, r) => {
+        return ints.slice(37 * r, 37 * r + 37).reduce((s, v) => s + v, 0);
+      })
+      : Array.from({ length: 37 }, (_, c) => {
+        let s = 0;
+        for (let r = 0; r < 100; r++) s += ints[37 * r + c];
+        return s;
+      });
+    assert.deepEqual(Array.from(got.wasm.values), want, `int32 ${axis}`);
+  }
 });

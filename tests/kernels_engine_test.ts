@@ -1,7 +1,8 @@
 /**
  * webgan's own wasm kernels, without tfjs: the LEB128 encoders and module
  * writer of `src/kernels/wasm_writer.ts`, and `KernelEngine`'s products,
- * transposes and innermost maxima against float64 loops, on plain and
+ * transposes, innermost maxima and column sums against float64 loops, and
+ * its momentum step against a float32 loop bit for bit, on plain and
  * shared memories, with sentinel guards around every output.
  */
 import assert from "node:assert/strict";
@@ -550,6 +551,154 @@ Deno.test("KernelEngine.maxInnermostGrad() gives dy to every tied maximum", asyn
     }
     assert.equal(f[C_AT - 1], SENTINEL, `pieces ${pieces}: wrote before dx`);
     assert.equal(f[C_AT + size], SENTINEL, `pieces ${pieces}: after dx`);
+  }
+  engine.dispose();
+});
+
+/** Float offsets of the momentum step's inputs and outputs. */
+const SGD = {
+  theta: A_AT + 1024,
+  vel: A_AT + 5120,
+  grad: A_AT + 9216,
+  thetaOut: B_AT,
+  velOut: C_AT,
+};
+
+/**
+ * pylearn2's momentum step in float32, each operation rounded as
+ * WebAssembly's f32 operations round: `v' = m·v − lr·g`, `θ' = θ + v'`.
+ */
+function sgdMomentumRef(
+  theta: Float32Array,
+  vel: Float32Array,
+  grad: Float32Array,
+  rates: { momentum: number; lr: number },
+): { theta: Float32Array; vel: Float32Array } {
+  const m = Math.fround(rates.momentum);
+  const lr = Math.fround(rates.lr);
+  const f = Math.fround;
+  const v = vel.map((vi, i) => f(f(m * vi) - f(lr * grad[i])));
+  return { theta: theta.map((t, i) => f(t + v[i])), vel: v };
+}
+
+/** Floats of `got` whose bits differ from `want`'s, and the first one. */
+function bitDiffs(got: Float32Array, want: Float32Array): string {
+  assert.equal(got.length, want.length, "lengths differ");
+  let count = 0;
+  let first = "";
+  for (let i = 0; i < got.length; i++) {
+    if (Object.is(got[i], want[i])) continue;
+    if (count === 0) first = ` (first at ${i}: ${got[i]} vs ${want[i]})`;
+    count++;
+  }
+  return count === 0 ? "" : `${count} floats differ${first}`;
+}
+
+/** Whether `f` holds {@linkcode SENTINEL} on both sides of [at, at + n). */
+function guardsIntact(f: Float32Array, at: number, n: number): boolean {
+  const before = f.subarray(at - GUARD, at);
+  const after = f.subarray(at + n, at + n + GUARD);
+  return [...before, ...after].every((v) => v === SENTINEL);
+}
+
+const SGD_COUNTS = [0, 1, 3, 4, 5, 1001];
+
+/** Rates whose products are inexact in float32. */
+const RATES = [
+  { momentum: 0.9, lr: 0.1 },
+  { momentum: 0.5, lr: 1e-3 },
+];
+
+Deno.test("KernelEngine.sgdMomentum() equals a float32 loop bit for bit", async () => {
+  const { engine, f } = await plainEngine();
+  const rng = new Rng(21);
+  for (const count of SGD_COUNTS) {
+    for (const rates of RATES) {
+      const theta = rng.uniform(count, -1, 1);
+      const vel = rng.uniform(count, -0.1, 0.1);
+      const grad = rng.uniform(count, -2, 2);
+      f.set(theta, SGD.theta);
+      f.set(vel, SGD.vel);
+      f.set(grad, SGD.grad);
+      for (const at of [SGD.thetaOut, SGD.velOut]) {
+        f.fill(SENTINEL, at - GUARD, at + count + GUARD);
+      }
+      engine.sgdMomentum({
+        theta: 4 * SGD.theta,
+        vel: 4 * SGD.vel,
+        grad: 4 * SGD.grad,
+        thetaOut: 4 * SGD.thetaOut,
+        velOut: 4 * SGD.velOut,
+      }, { count, ...rates });
+      const want = sgdMomentumRef(theta, vel, grad, rates);
+      const label = `count ${count}, ${JSON.stringify(rates)}`;
+      const gotTheta = f.slice(SGD.thetaOut, SGD.thetaOut + count);
+      const gotVel = f.slice(SGD.velOut, SGD.velOut + count);
+      assert.equal(bitDiffs(gotTheta, want.theta), "", `${label}: θ'`);
+      assert.equal(bitDiffs(gotVel, want.vel), "", `${label}: v'`);
+      assert.ok(guardsIntact(f, SGD.thetaOut, count), `${label}: past θ'`);
+      assert.ok(guardsIntact(f, SGD.velOut, count), `${label}: past v'`);
+      // The inputs are left as they were.
+      assert.equal(bitDiffs(f.slice(SGD.theta, SGD.theta + count), theta), "");
+      assert.equal(bitDiffs(f.slice(SGD.vel, SGD.vel + count), vel), "");
+    }
+  }
+  engine.dispose();
+});
+
+Deno.test("KernelEngine.sgdMomentum() updates θ and v in place", async () => {
+  const { engine, f } = await plainEngine();
+  const rng = new Rng(22);
+  const rates = RATES[0];
+  for (const count of SGD_COUNTS) {
+    const theta = rng.uniform(count, -1, 1);
+    const vel = rng.uniform(count, -0.1, 0.1);
+    const grad = rng.uniform(count, -2, 2);
+    for (const at of [SGD.theta, SGD.vel]) {
+      f.fill(SENTINEL, at - GUARD, at + count + GUARD);
+    }
+    f.set(theta, SGD.theta);
+    f.set(vel, SGD.vel);
+    f.set(grad, SGD.grad);
+    engine.sgdMomentum({
+      theta: 4 * SGD.theta,
+      vel: 4 * SGD.vel,
+      grad: 4 * SGD.grad,
+      thetaOut: 4 * SGD.theta,
+      velOut: 4 * SGD.vel,
+    }, { count, ...rates });
+    const want = sgdMomentumRef(theta, vel, grad, rates);
+    const label = `count ${count} in place`;
+    const gotTheta = f.slice(SGD.theta, SGD.theta + count);
+    const gotVel = f.slice(SGD.vel, SGD.vel + count);
+    assert.equal(bitDiffs(gotTheta, want.theta), "", `${label}: θ'`);
+    assert.equal(bitDiffs(gotVel, want.vel), "", `${label}: v'`);
+    assert.ok(guardsIntact(f, SGD.theta, count), `${label}: past θ'`);
+    assert.ok(guardsIntact(f, SGD.vel, count), `${label}: past v'`);
+  }
+  engine.dispose();
+});
+
+Deno.test("KernelEngine.sumRows() matches float64 column sums", async () => {
+  const { engine, f } = await plainEngine();
+  for (const cols of [1, 3, 4, 5, 17]) {
+    for (const rows of [1, 2, 100]) {
+      const x = pool.subarray(0, rows * cols);
+      f.set(x, A_AT);
+      f.fill(SENTINEL, C_AT - GUARD, C_AT + cols + GUARD);
+      engine.sumRows(4 * A_AT, 4 * C_AT, rows, cols);
+      let maxDiff = 0;
+      for (let j = 0; j < cols; j++) {
+        let want = 0;
+        for (let i = 0; i < rows; i++) want += x[i * cols + j];
+        const diff = Math.abs(f[C_AT + j] - want);
+        maxDiff = Math.max(maxDiff, Number.isNaN(diff) ? Infinity : diff);
+      }
+      const label = `${rows} × ${cols}`;
+      const tol = 1e-6 * rows;
+      assert.ok(maxDiff <= tol, `${label}: max |diff| ${maxDiff} > ${tol}`);
+      assert.ok(guardsIntact(f, C_AT, cols), `${label}: wrote outside y`);
+    }
   }
   engine.dispose();
 });
