@@ -8,11 +8,8 @@
 import assert from "node:assert/strict";
 import { buildModule, Code, sleb, uleb } from "../src/kernels/wasm_writer.ts";
 import { kernelModuleBytes } from "../src/kernels/module.ts";
-import {
-  KernelEngine,
-  type Matrix,
-  splitColumns,
-} from "../src/kernels/engine.ts";
+import { KernelEngine, type Matrix } from "../src/kernels/engine.ts";
+import { chunkWidth } from "../src/kernels/chunks.ts";
 import { Rng } from "../src/util/rng.ts";
 
 /** Pages of every test memory: 4 MiB. */
@@ -421,22 +418,20 @@ Deno.test("KernelEngine.create() refuses bad thread counts", async () => {
   );
 });
 
-Deno.test("splitColumns() cuts columns at multiples of 8", () => {
-  for (const n of [0, 1, 7, 8, 9, 17, 100, 200, 203, 1000]) {
-    for (const shares of [1, 2, 3, 4, 7, 8]) {
-      const bounds = splitColumns(n, shares);
-      const label = `splitColumns(${n}, ${shares}) = [${bounds}]`;
-      assert.equal(bounds.length, shares + 1, label);
-      assert.equal(bounds[0], 0, label);
-      assert.equal(bounds[shares], n, label);
-      const widest = 8 * Math.ceil(Math.ceil(n / 8) / shares);
-      for (let s = 0; s < shares; s++) {
-        assert.ok(bounds[s + 1] >= bounds[s], `${label}: decreasing`);
-        assert.ok(bounds[s + 1] - bounds[s] <= widest, `${label}: uneven`);
-        if (s > 0 && bounds[s] < n) {
-          assert.equal(bounds[s] % 8, 0, `${label}: inner bound`);
-        }
-      }
+Deno.test("chunkWidth() gives multiples of 8 that cover n in few chunks", () => {
+  for (const n of [1, 7, 8, 9, 17, 100, 200, 203, 1000, 1200, 100_000]) {
+    for (const threads of [1, 2, 3, 4, 7, 8]) {
+      const width = chunkWidth(n, threads);
+      const label = `chunkWidth(${n}, ${threads}) = ${width}`;
+      assert.ok(width >= 8 && width % 8 === 0, label);
+      const chunks = Math.ceil(n / width);
+      // At most 8 chunks a thread, and no fewer than the 8-column tiles
+      // allow.
+      assert.ok(chunks <= 8 * threads, `${label}: ${chunks} chunks`);
+      assert.ok(
+        chunks >= Math.min(Math.ceil(n / 8), 4 * threads),
+        `${label}: only ${chunks} chunks`,
+      );
     }
   }
 });

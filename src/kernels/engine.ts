@@ -5,15 +5,24 @@
  *
  * {@linkcode KernelEngine} works on any `WebAssembly.Memory`; webgan hands it tfjs's
  * wasm heap, so that tensors are read and written where they lie. On a
- * shared memory (tfjs's threaded build), extra threads each take a share of
- * C's columns: the calling thread computes one share and waits, with
- * `Atomics.wait`, for the workers to finish theirs, so every call is
+ * shared memory (tfjs's threaded build), extra threads share the columns of
+ * C with the calling thread as `./chunks.ts` describes; the caller then
+ * waits, with `Atomics.wait`, for the workers to finish, so every call is
  * synchronous, as a tfjs kernel must be.
  *
  * @module
  */
 import { Worker } from "node:worker_threads";
 import { kernelModuleBytes, type MultiplyAdd } from "./module.ts";
+import {
+  chunkWidth,
+  CONTROL_SLOTS,
+  DONE,
+  GEN,
+  postJob,
+  STOP,
+  takeChunks,
+} from "./chunks.ts";
 
 /** A matrix in memory: its address and its strides, in elements. */
 export interface Matrix {
@@ -67,20 +76,6 @@ interface OtherExports {
 
 /** Products smaller than this many multiply-adds stay on one thread. */
 const THREADING_MIN_WORK = 1 << 17;
-
-/**
- * Control block layout, in Int32 slots: the job generation, the count of
- * workers done with it, the stop flag, then each thread's job.
- */
-export const GEN = 0;
-/** See {@linkcode GEN}. */
-export const DONE = 1;
-/** See {@linkcode GEN}. */
-export const STOP = 2;
-/** See {@linkcode GEN}. */
-export const JOB_BASE = 4;
-/** Int32 slots per job: the 12 kernel arguments. */
-export const JOB_SLOTS = 12;
 
 /** Whether the engine runs `f32x4.relaxed_madd`. */
 function fusedSupported(): boolean {
@@ -163,11 +158,11 @@ export class KernelEngine {
       env: { memory },
     });
     const control = new Int32Array(
-      new SharedArrayBuffer(4 * (JOB_BASE + JOB_SLOTS * threads)),
+      new SharedArrayBuffer(4 * CONTROL_SLOTS),
     );
     const workers: Worker[] = [];
     for (let w = 1; w < threads; w++) {
-      workers.push(await startWorker(module, memory, control, w));
+      workers.push(await startWorker(module, memory, control));
     }
     const exports = instance.exports as unknown as OtherExports & {
       gemm: GemmFn;
@@ -222,18 +217,12 @@ export class KernelEngine {
       this.#kernel(...args, 0, n);
       return;
     }
-    const bounds = splitColumns(n, shares);
     const control = this.#control;
-    for (let w = 1; w < shares; w++) {
-      const base = JOB_BASE + JOB_SLOTS * w;
-      control.set(args, base);
-      control[base + 10] = bounds[w];
-      control[base + 11] = bounds[w + 1];
-    }
+    postJob(control, args, { n, width: chunkWidth(n, shares) });
     Atomics.store(control, DONE, 0);
     Atomics.add(control, GEN, 1);
     Atomics.notify(control, GEN);
-    this.#kernel(...args, bounds[0], bounds[1]);
+    takeChunks(control, this.#kernel);
     const workers = shares - 1;
     for (;;) {
       const done = Atomics.load(control, DONE);
@@ -327,29 +316,14 @@ export class KernelEngine {
   }
 }
 
-/**
- * Cut n columns into `shares` ranges whose inner bounds are multiples of 8,
- * the kernel's tile width, as evenly as that allows.
- */
-export function splitColumns(n: number, shares: number): number[] {
-  const tiles = Math.ceil(n / 8);
-  const bounds = [0];
-  for (let s = 1; s < shares; s++) {
-    bounds.push(Math.min(n, 8 * Math.round((tiles * s) / shares)));
-  }
-  bounds.push(n);
-  return bounds;
-}
-
-/** Start worker `index` and wait until it is listening. */
+/** Start a worker and wait until it is listening. */
 function startWorker(
   module: WebAssembly.Module,
   memory: WebAssembly.Memory,
   control: Int32Array,
-  index: number,
 ): Promise<Worker> {
   const worker = new Worker(new URL("./engine_worker.ts", import.meta.url), {
-    workerData: { module, memory, control, index },
+    workerData: { module, memory, control },
   });
   return new Promise((resolve, reject) => {
     worker.once("message", () => {
