@@ -36,6 +36,11 @@ export function compileArgs(output: string): string[] {
     "--allow-sys=cpus",
     "--include",
     "tasks/",
+    // Worker scripts are started from URLs, which deno compile cannot see.
+    "--include",
+    "src/backend/wasm_pthread_worker.ts",
+    "--include",
+    "src/kernels/engine_worker.ts",
     "mod.ts",
   ];
 }

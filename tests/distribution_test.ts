@@ -142,6 +142,26 @@ Deno.test("compileArgs() scopes the binary's permissions like the tasks", () => 
   assert.equal(args[args.length - 1], "mod.ts");
 });
 
+Deno.test("compileArgs() includes every worker script under src/", async () => {
+  // Workers start from URLs that deno compile cannot follow; a worker left
+  // out would fail only inside the binary, on the threaded wasm path.
+  const workers: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith("_worker.ts")) workers.push(path);
+    }
+  };
+  await walk("src");
+  assert.ok(workers.length >= 2, `found only ${workers}`);
+  const args = compileArgs("webgan");
+  for (const worker of workers) {
+    const at = args.indexOf(worker);
+    assert.ok(at > 0 && args[at - 1] === "--include", `${worker} not included`);
+  }
+});
+
 Deno.test("VERSION matches deno.json", async () => {
   const config = JSON.parse(await Deno.readTextFile("deno.json"));
   assert.equal(VERSION, config.version);
