@@ -47,9 +47,12 @@ const MAX_THREADS = 8;
 
 /**
  * The thread count that training and the bench use unless told otherwise:
- * every core the runtime reports, at most 8.
+ * every core the runtime reports, at most 8; but 1 when webgan runs from a
+ * remote URL (JSR), where starting the worker scripts from their URLs is
+ * untested.
  */
 export function defaultWasmThreads(): number {
+  if (!import.meta.url.startsWith("file:")) return 1;
   return Math.max(1, Math.min(navigator.hardwareConcurrency, MAX_THREADS));
 }
 
