@@ -697,3 +697,41 @@ Deno.test("KernelEngine.sumRows() matches float64 column sums", async () => {
   }
   engine.dispose();
 });
+
+Deno.test("KernelEngine.sgdMomentum() on 2 threads equals the float32 loop bit for bit", async () => {
+  // 200 003 weights: above the threading threshold (2^16), split into
+  // chunks that do not divide the count evenly.
+  const count = 200_003;
+  const memory = new WebAssembly.Memory({
+    initial: 64,
+    maximum: 64,
+    shared: true,
+  });
+  const engine = await KernelEngine.create(memory, { threads: 2 });
+  try {
+    const f = new Float32Array(memory.buffer);
+    const rng = new Rng(23);
+    const theta = rng.uniform(count, -1, 1);
+    const vel = rng.uniform(count, -0.1, 0.1);
+    const grad = rng.uniform(count, -2, 2);
+    const at = { theta: 0, vel: 1 << 18, grad: 2 << 18, out: 3 << 18 };
+    f.set(theta, at.theta);
+    f.set(vel, at.vel);
+    f.set(grad, at.grad);
+    f.fill(SENTINEL, at.out - GUARD, at.out + count + GUARD);
+    const rates = RATES[0];
+    engine.sgdMomentum({
+      theta: 4 * at.theta,
+      vel: 4 * at.vel,
+      grad: 4 * at.grad,
+      thetaOut: 4 * at.out,
+      velOut: 4 * at.vel,
+    }, { count, ...rates });
+    const want = sgdMomentumRef(theta, vel, grad, rates);
+    assert.equal(bitDiffs(f.slice(at.out, at.out + count), want.theta), "");
+    assert.equal(bitDiffs(f.slice(at.vel, at.vel + count), want.vel), "");
+    assert.ok(guardsIntact(f, at.out, count), "wrote past θ'");
+  } finally {
+    engine.dispose();
+  }
+});

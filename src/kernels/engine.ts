@@ -15,10 +15,12 @@
 import { Worker } from "node:worker_threads";
 import { kernelModuleBytes, type MultiplyAdd } from "./module.ts";
 import {
+  type ChunkKernels,
   chunkWidth,
   CONTROL_SLOTS,
   DONE,
   GEN,
+  JobKind,
   postJob,
   STOP,
   takeChunks,
@@ -77,6 +79,9 @@ interface OtherExports {
 /** Products smaller than this many multiply-adds stay on one thread. */
 const THREADING_MIN_WORK = 1 << 17;
 
+/** Momentum updates of fewer weights stay on one thread. */
+const THREADING_MIN_WEIGHTS = 1 << 16;
+
 /** Whether the engine runs `f32x4.relaxed_madd`. */
 function fusedSupported(): boolean {
   return WebAssembly.validate(kernelModuleBytes(false, "fused"));
@@ -110,6 +115,7 @@ export class KernelEngine {
   readonly threads: number;
   #kernel: GemmFn;
   #other: OtherExports;
+  #kernels: ChunkKernels;
   #memory: WebAssembly.Memory;
   #control: Int32Array;
   #workers: Worker[];
@@ -124,6 +130,7 @@ export class KernelEngine {
   ) {
     this.#kernel = kernel;
     this.#other = other;
+    this.#kernels = { gemm: kernel, sgd_momentum: other.sgd_momentum };
     this.#memory = memory;
     this.multiplyAdd = multiplyAdd;
     this.#control = control;
@@ -217,13 +224,25 @@ export class KernelEngine {
       this.#kernel(...args, 0, n);
       return;
     }
+    this.#share(JobKind.Gemm, {
+      extent: n,
+      width: chunkWidth(n, shares),
+      args,
+    });
+  }
+
+  /** Run a job on every thread and wait until all are done. */
+  #share(
+    kind: JobKind,
+    job: { extent: number; width: number; args: number[] },
+  ): void {
     const control = this.#control;
-    postJob(control, args, { n, width: chunkWidth(n, shares) });
+    postJob(control, kind, job);
     Atomics.store(control, DONE, 0);
     Atomics.add(control, GEN, 1);
     Atomics.notify(control, GEN);
-    takeChunks(control, this.#kernel);
-    const workers = shares - 1;
+    takeChunks(control, this.#kernels);
+    const workers = this.#workers.length;
     for (;;) {
       const done = Atomics.load(control, DONE);
       if (done >= workers) break;
@@ -278,6 +297,17 @@ export class KernelEngine {
     step: { count: number; momentum: number; lr: number },
   ): void {
     const b = buffers;
+    if (this.threads > 1 && step.count >= THREADING_MIN_WEIGHTS) {
+      const bits = new Int32Array(
+        new Float32Array([step.momentum, step.lr]).buffer,
+      );
+      this.#share(JobKind.Sgd, {
+        extent: step.count,
+        width: chunkWidth(step.count, this.threads),
+        args: [b.theta, b.vel, b.grad, b.thetaOut, b.velOut, bits[0], bits[1]],
+      });
+      return;
+    }
     this.#other.sgd_momentum(
       b.theta,
       b.vel,

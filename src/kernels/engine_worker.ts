@@ -10,7 +10,7 @@
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { DONE, GEN, STOP, takeChunks } from "./chunks.ts";
+import { type ChunkKernels, DONE, GEN, STOP, takeChunks } from "./chunks.ts";
 
 interface Start {
   module: WebAssembly.Module;
@@ -20,7 +20,7 @@ interface Start {
 
 const { module, memory, control } = workerData as Start;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
-const gemm = instance.exports.gemm as (...args: number[]) => void;
+const kernels = instance.exports as unknown as ChunkKernels;
 let seen = Atomics.load(control, GEN);
 parentPort!.postMessage("ready");
 
@@ -30,7 +30,7 @@ for (;;) {
   if (generation === seen) continue;
   seen = generation;
   if (Atomics.load(control, STOP) !== 0) break;
-  takeChunks(control, gemm);
+  takeChunks(control, kernels);
   Atomics.add(control, DONE, 1);
   Atomics.notify(control, DONE);
 }
