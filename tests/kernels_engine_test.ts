@@ -43,6 +43,11 @@ interface Layout {
   n: number;
   /** A stored k × m, read through strides (rowStride 1, colStride m). */
   aT?: boolean;
+  /**
+   * A neither row- nor column-contiguous: element (i, p) at
+   * i·(2k + 3) + 2p, the kernel's general strided path.
+   */
+  aStrided?: boolean;
   /** C stored n × m, written through strides (rowStride 1, colStride m). */
   cT?: boolean;
   /** Extra elements between C's rows when C is not transposed. */
@@ -79,12 +84,17 @@ function runProduct(
   multiply: Multiply,
   layout: Layout,
 ): Outcome {
-  const { m, k, n, aT } = layout;
+  const { m, k, n, aT, aStrided } = layout;
   const a = pool.subarray(0, m * k);
+  const aMatrix: Matrix = aT
+    ? { address: 4 * A_AT, rowStride: 1, colStride: m }
+    : aStrided
+    ? { address: 4 * A_AT, rowStride: 2 * k + 3, colStride: 2 }
+    : { address: 4 * A_AT, rowStride: k, colStride: 1 };
   const b = pool.subarray(m * k, m * k + k * n);
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
-      f[A_AT + (aT ? p * m + i : i * k + p)] = a[i * k + p];
+      f[A_AT + i * aMatrix.rowStride + p * aMatrix.colStride] = a[i * k + p];
     }
   }
   f.set(b, B_AT);
@@ -92,9 +102,7 @@ function runProduct(
   f.fill(SENTINEL, C_AT - GUARD, C_AT + extent + GUARD);
 
   multiply(
-    aT
-      ? { address: 4 * A_AT, rowStride: 1, colStride: m }
-      : { address: 4 * A_AT, rowStride: k, colStride: 1 },
+    aMatrix,
     { address: 4 * B_AT, rowStride: n, colStride: 1 },
     c,
     m,
@@ -159,6 +167,8 @@ const VARIANTS: Omit<Layout, "m" | "k" | "n">[] = [
   { aT: true },
   { cT: true },
   { aT: true, cT: true },
+  { aStrided: true },
+  { aStrided: true, cT: true },
 ];
 
 /** A fresh plain memory, its float view and a one-thread engine. */

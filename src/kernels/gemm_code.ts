@@ -101,6 +101,39 @@ interface Locals {
 }
 
 /**
+ * How A's elements lie, which decides how a tile steps through them:
+ * `rows` when each row is contiguous (row-major A: the k loop is unrolled
+ * four times and reads A through constant offsets), `columns` when each
+ * column is (a transposed A: one pointer serves all the tile's rows), and
+ * `strided` otherwise (a pointer a row, each advanced every k).
+ */
+export type ALayout = "rows" | "columns" | "strided";
+
+/** Unrolling of the k loop for row-major A. */
+const K_UNROLL = 4;
+
+/** Emit one k step of a tile: load B's row segment, then multiply-add. */
+function kStep(
+  code: Code,
+  mode: MultiplyAdd,
+  l: Locals,
+  shape: { rows: number; vectors: number },
+  aLoad: (r: number) => void,
+): void {
+  for (let v = 0; v < shape.vectors; v++) {
+    code.get(l.pb).v128Load(16 * v).set(l.bv[v]);
+  }
+  for (let r = 0; r < shape.rows; r++) {
+    aLoad(r);
+    code.set(l.s);
+    for (let v = 0; v < shape.vectors; v++) {
+      multiplyAdd(code, mode, l.s, l.bv[v], l.acc[r][v]);
+    }
+  }
+  code.get(l.pb).get(P.ldb).add().set(l.pb);
+}
+
+/**
  * Emit the tile of `rows` rows × `vectors`·4 columns whose top-left corner
  * is C[i, j]: its k loop, then its stores.
  */
@@ -108,13 +141,15 @@ function vectorTile(
   code: Code,
   mode: MultiplyAdd,
   l: Locals,
-  rows: number,
-  vectors: number,
+  shape: { rows: number; vectors: number; layout: ALayout },
 ): void {
+  const { rows, vectors, layout } = shape;
   // pa[r] = &A[i + r, kb]; pb = &B[kb, j].
   code.get(l.aK).get(l.i).get(P.asr).mul().add().set(l.pa[0]);
-  for (let r = 1; r < rows; r++) {
-    code.get(l.pa[r - 1]).get(P.asr).add().set(l.pa[r]);
+  if (layout !== "columns") {
+    for (let r = 1; r < rows; r++) {
+      code.get(l.pa[r - 1]).get(P.asr).add().set(l.pa[r]);
+    }
   }
   code.get(l.bK).get(l.j).i32(4).mul().add().set(l.pb);
   for (let r = 0; r < rows; r++) {
@@ -123,20 +158,41 @@ function vectorTile(
     }
   }
   code.get(l.klen).set(l.kk);
-  code.loop();
-  for (let v = 0; v < vectors; v++) {
-    code.get(l.pb).v128Load(16 * v).set(l.bv[v]);
-  }
-  for (let r = 0; r < rows; r++) {
-    code.get(l.pa[r]).load32Splat().set(l.s);
-    for (let v = 0; v < vectors; v++) {
-      multiplyAdd(code, mode, l.s, l.bv[v], l.acc[r][v]);
+  if (layout === "columns") {
+    // The tile's rows of A are adjacent floats: offsets of one pointer.
+    code.loop();
+    kStep(code, mode, l, shape, (r) => code.get(l.pa[0]).load32Splat(4 * r));
+    code.get(l.pa[0]).get(P.asc).add().set(l.pa[0]);
+    code.get(l.kk).i32(1).sub().tee(l.kk).brIf(0);
+    code.end();
+  } else {
+    if (layout === "rows") {
+      // Four k at a time: A's next elements sit 4 bytes apart.
+      whileLoop(code, () => code.i32(K_UNROLL).get(l.kk).leS(), () => {
+        for (let u = 0; u < K_UNROLL; u++) {
+          kStep(
+            code,
+            mode,
+            l,
+            shape,
+            (r) => code.get(l.pa[r]).load32Splat(4 * u),
+          );
+        }
+        for (let r = 0; r < rows; r++) {
+          code.get(l.pa[r]).i32(4 * K_UNROLL).add().set(l.pa[r]);
+        }
+        code.get(l.kk).i32(K_UNROLL).sub().set(l.kk);
+      });
     }
-    code.get(l.pa[r]).get(P.asc).add().set(l.pa[r]);
+    // What is left of k (all of it for strided A), one step at a time.
+    whileLoop(code, () => code.get(l.kk), () => {
+      kStep(code, mode, l, shape, (r) => code.get(l.pa[r]).load32Splat());
+      for (let r = 0; r < rows; r++) {
+        code.get(l.pa[r]).get(P.asc).add().set(l.pa[r]);
+      }
+      code.get(l.kk).i32(1).sub().set(l.kk);
+    });
   }
-  code.get(l.pb).get(P.ldb).add().set(l.pb);
-  code.get(l.kk).i32(1).sub().tee(l.kk).brIf(0);
-  code.end();
 
   // Stores: whole vectors when C's columns are contiguous, else lane by
   // lane; after the first k block, added to what C holds.
@@ -211,8 +267,9 @@ function columnBlock(
   code: Code,
   mode: MultiplyAdd,
   l: Locals,
-  cols: number,
+  block: { cols: number; layout: ALayout },
 ): void {
+  const { cols, layout } = block;
   const m = () => code.get(P.m);
   code.i32(0).set(l.i);
   if (cols === 1) {
@@ -225,10 +282,17 @@ function columnBlock(
     l.i,
     TILE_ROWS,
     m,
-    () => vectorTile(code, mode, l, TILE_ROWS, vectors),
+    () => vectorTile(code, mode, l, { rows: TILE_ROWS, vectors, layout }),
   );
-  stepLoop(code, l.i, 4, m, () => vectorTile(code, mode, l, 4, vectors));
-  stepLoop(code, l.i, 1, m, () => vectorTile(code, mode, l, 1, vectors));
+  for (const rows of [4, 1]) {
+    stepLoop(
+      code,
+      l.i,
+      rows,
+      m,
+      () => vectorTile(code, mode, l, { rows, vectors, layout }),
+    );
+  }
 }
 
 /** The body of `gemm`; see the parameter list {@linkcode GEMM_PARAMS}. */
@@ -263,10 +327,28 @@ export function gemmCode(mode: MultiplyAdd): Code {
   code.get(l.klen).i32(K_BLOCK).gtS().if().i32(K_BLOCK).set(l.klen).end();
   code.get(P.a).get(l.kb).get(P.asc).mul().add().set(l.aK);
   code.get(P.b).get(l.kb).get(P.ldb).mul().add().set(l.bK);
-  code.get(P.j0).set(l.j);
-  for (const cols of [4 * TILE_VECTORS, 4, 1]) {
-    stepLoop(code, l.j, cols, j1, () => columnBlock(code, mode, l, cols));
-  }
+  const columns = (layout: ALayout) => {
+    code.get(P.j0).set(l.j);
+    for (const cols of [4 * TILE_VECTORS, 4, 1]) {
+      stepLoop(
+        code,
+        l.j,
+        cols,
+        j1,
+        () => columnBlock(code, mode, l, { cols, layout }),
+      );
+    }
+  };
+  // One loop nest for each layout of A, chosen once per k block.
+  code.get(P.asc).i32(4).eq().if();
+  columns("rows");
+  code.else();
+  code.get(P.asr).i32(4).eq().if();
+  columns("columns");
+  code.else();
+  columns("strided");
+  code.end();
+  code.end();
   code.get(l.kb).i32(K_BLOCK).add().tee(l.kb).get(P.k).ltS().brIf(0);
   code.end();
   return code;
