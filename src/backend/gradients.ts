@@ -7,14 +7,18 @@
  * flag falls back to a naive loop that runs at about 1 GFLOP/s, 10 to 20
  * times slower. On wasm, this gradient materialises the transposes with
  * `tf.transpose` and calls a flag-free `matMul`, choosing for each product
- * the arrangement that copies the fewest elements.
+ * the arrangement that copies the fewest elements. Once webgan's own wasm
+ * matrix product is registered (`./wasm_kernels.ts`), which takes every
+ * flag at full speed, the gradient sets the flags as tfjs does.
  *
  * `Max` (maxout units): tfjs masks `dy` with `equal(x, max)`, a comparison
  * that broadcasts, which the wasm backend runs through a generic loop: about
  * 60 ms for a [200, 240, 5] input, more than the layer's matrix product. On
  * wasm, this gradient builds the same mask as `1 − sign(max − x)` from
  * float ops that broadcast quickly (about 4 ms). Ties still credit every
- * tied element, as in tfjs.
+ * tied element, as in tfjs. Where the backend registers webgan's
+ * `MaxInnermostGrad` kernel (wasm, through `./wasm_kernels.ts`), a max over
+ * the innermost axis takes that single pass instead.
  *
  * On other backends both compute exactly what the stock gradients compute.
  * As in tfjs, each input's gradient is a thunk, so tfjs computes only the

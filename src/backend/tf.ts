@@ -8,7 +8,8 @@
  * bundle registers all of them; `./gradients.ts` then replaces the MatMul
  * and Max gradients with ones that are five times faster on wasm, and
  * `./wasm_conv_kernels.ts` adds the convolution gradient kernels that the
- * wasm backend lacks.
+ * wasm backend lacks. `./select.ts` installs webgan's own wasm kernels
+ * (`./wasm_kernels.ts`) when it starts the wasm backend.
  *
  * @module
  */
