@@ -85,7 +85,9 @@ function randomValues(shape: number[]): Float32Array {
 
 /**
  * (m, k, n) for each branch of the product: m ≤ n and m > n matter with
- * transposeB but not transposeA; edge sizes reach every register tile.
+ * transposeB; with transposeA alone, n of 32 or more copies A row-major
+ * and a narrower product reads it through strides; edge sizes reach every
+ * register tile.
  */
 const PRODUCT_DIMS: [number, number, number][] = [
   [37, 300, 45],

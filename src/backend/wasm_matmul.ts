@@ -9,7 +9,8 @@
  * runs any transposed product through a naive loop. Here a transposed left
  * operand is only a stride; a transposed right operand is handled by
  * computing `Cᵀ = B·Aᵀ` or by copying the smaller operand transposed into a
- * scratch buffer on the heap.
+ * scratch buffer on the heap, and a transposed left operand, read through
+ * strides where the product is narrow, is copied row-major where it is not.
  *
  * Shapes this kernel does not cover (non-float32 data, batch dimensions
  * that broadcast other than from 1) go to the stock kernel.
@@ -69,6 +70,15 @@ function multiplyOne(
   const { m, k, n, ta, tb } = dims;
   const opA = ta ? transposed(a, m) : rowMajor(a, k);
   if (!tb) {
+    if (ta && n >= COPY_A_MIN_COLUMNS) {
+      // Read through strides, Aᵀ's k loop steps a whole stored row at a
+      // time; a row-major copy (m·k floats against m·k·n multiply-adds)
+      // made weight gradients 20–50 % faster here.
+      const copy = scratch.reserve(4 * m * k);
+      gemm.transpose(a, copy, k, m);
+      gemm.multiply(rowMajor(copy, k), rowMajor(b, n), rowMajor(c, n), m, k, n);
+      return;
+    }
     gemm.multiply(opA, rowMajor(b, n), rowMajor(c, n), m, k, n);
     return;
   }
@@ -88,6 +98,12 @@ function multiplyOne(
     gemm.multiply(opA, rowMajor(copy, n), rowMajor(c, n), m, k, n);
   }
 }
+
+/**
+ * A transposed left operand is copied row-major when C has at least this
+ * many columns, enough for the copy to be a small part of the work.
+ */
+const COPY_A_MIN_COLUMNS = 32;
 
 /** The product of a shape's entries. */
 function size(shape: number[]): number {
