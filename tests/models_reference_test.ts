@@ -153,6 +153,9 @@ Deno.test("reference-conv batch-norm switches add norms and buffers", async () =
   assert.strictEqual(normed.generator.buffers.length, 6);
   assert.strictEqual(normed.discriminator.buffers.length, 6);
   assert.strictEqual(plain.discriminator.buffers.length, 0);
+  // Batch statistics mix rows: such a D must see real and fake apart.
+  assert.strictEqual(plain.discriminator.rowIndependent, true);
+  assert.strictEqual(normed.discriminator.rowIndependent, false);
 
   // A normalised logit has zero mean and unit variance over the batch.
   const { logits } = await run(normed, { batch: 8, training: true });

@@ -36,6 +36,12 @@ export interface Net {
    * twice (multiply and add). Nets without it are costed as dense layers.
    */
   forwardFlops?(batch: number): number;
+  /**
+   * True when, in training as in evaluation, each row's output depends on
+   * that row alone (no batch statistics), so that two batches may be run
+   * as one. Absent means false.
+   */
+  readonly rowIndependent?: boolean;
   /** Re-impose weight constraints after an update, when the net has any. */
   constrain?(): void;
   /** Release every variable. */

@@ -99,6 +99,8 @@ class PaperDiscriminator implements Net {
   readonly output: Dense;
   readonly config: PaperMlpConfig;
   readonly buffers: tf.Variable[] = [];
+  /** Dropout masks are drawn per element: rows stay independent. */
+  readonly rowIndependent = true;
 
   constructor(rng: Rng, config: PaperMlpConfig, pixels: number) {
     this.config = config;

@@ -240,6 +240,11 @@ class ConvDiscriminator implements Net {
     return buffersOf([...this.norms, this.logitNorm]);
   }
 
+  /** Rows are independent unless a batch norm mixes them. */
+  get rowIndependent(): boolean {
+    return this.buffers.length === 0;
+  }
+
   apply(x: tf.Tensor2D, context: ApplyContext): tf.Tensor2D {
     const { leak } = this.config;
     const { height, width, channels } = this.image;

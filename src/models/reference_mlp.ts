@@ -64,6 +64,7 @@ class LeakyMlp implements Net {
   readonly layers: Dense[];
   readonly leak: number;
   readonly buffers: tf.Variable[] = [];
+  readonly rowIndependent = true;
   readonly #output: (x: tf.Tensor) => tf.Tensor;
 
   constructor(

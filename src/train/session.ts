@@ -116,6 +116,16 @@ export interface SessionState {
   updates: { discriminator: number; generator: number };
 }
 
+/** Options for {@linkcode GanSession}. */
+export interface SessionOptions {
+  /**
+   * In D's update, run D once over the real and fake rows together when D
+   * is row independent (`Net.rowIndependent`), instead of once for each.
+   * @default {true}
+   */
+  jointDiscriminatorPass?: boolean;
+}
+
 /** Draw `[count, dim]` noise of `kind` from a tfjs seed. */
 export function sampleNoise(
   kind: NoiseKind,
@@ -149,16 +159,23 @@ export class GanSession {
   #pending: { step: number; lr: number; values: Tensor }[] = [];
   /** The split being trained on. */
   readonly train: Split;
+  #jointPass: boolean;
 
   /**
    * Build fresh networks and optimizers for `config` on the `train` split.
    *
    * @param config The resolved run config.
    * @param train The images G learns to imitate.
+   * @param options How the step is computed, not what it computes.
    */
-  constructor(config: TrainConfig, train: Split) {
+  constructor(
+    config: TrainConfig,
+    train: Split,
+    options: SessionOptions = {},
+  ) {
     this.config = config;
     this.train = train;
+    this.#jointPass = options.jointDiscriminatorPass ?? true;
     this.pixels = train.height * train.width * train.channels;
     const initRng = new Rng(config.seed);
     this.models = buildModels(initRng, config.model, {
@@ -198,6 +215,25 @@ export class GanSession {
   }
 
   /**
+   * D's logits for the real rows and the fake rows. Where D is row
+   * independent the two go through D as one batch: larger matrix products,
+   * and each weight gradient comes from one product instead of two and a
+   * sum. The loss is the same function of the same weights; only the
+   * dropout masks are drawn in a different order.
+   */
+  #discriminate(x: Tensor2D, fake: Tensor2D): [Tensor2D, Tensor2D] {
+    const D = this.models.discriminator;
+    if (this.#jointPass && D.rowIndependent) {
+      const logits = D.apply(tf.concat([x, fake]), this.#context());
+      return tf.split(logits, [x.shape[0], fake.shape[0]]) as [
+        Tensor2D,
+        Tensor2D,
+      ];
+    }
+    return [D.apply(x, this.#context()), D.apply(fake, this.#context())];
+  }
+
+  /**
    * One D update on a fresh real batch and fresh fakes. G's weights are
    * only read.
    *
@@ -215,8 +251,7 @@ export class GanSession {
       const fake = G.apply(this.#noise(m), this.#context());
       let parts: Scalar[] = [];
       const { grads } = tf.variableGrads(() => {
-        const logitsReal = D.apply(x, this.#context());
-        const logitsFake = D.apply(fake, this.#context());
+        const [logitsReal, logitsFake] = this.#discriminate(x, fake);
         const lr = realLoss(logitsReal);
         const lf = fakeLoss(logitsFake);
         // Kept, so that the tape's tidy does not release them.
