@@ -1,4 +1,11 @@
 import assert from "node:assert/strict";
+import { tf } from "../src/backend/tf.ts";
+import { selectBackend } from "../src/backend/select.ts";
+import { applyOverrides } from "../src/train/config.ts";
+import { getPreset } from "../src/train/presets.ts";
+import { GanSession } from "../src/train/session.ts";
+import { stepFlops } from "../src/train/train.ts";
+import { syntheticSplit } from "./_synthetic.ts";
 
 Deno.test("bench --json prints one object per backend with the required fields", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -24,9 +31,9 @@ Deno.test("bench --json prints one object per backend with the required fields",
   assert.equal(row.backend, "wasm");
   assert.equal(row.model, "paper-mnist");
   assert.ok(row.ms_per_step > 0, `ms_per_step = ${row.ms_per_step}`);
-  // The FLOP count of the paper's step, from its layer shapes: about 4 GFLOP.
+  // The FLOP count of the paper's step, from its layer shapes: 3.57 GFLOP.
   assert.ok(
-    row.gflop_per_step > 3 && row.gflop_per_step < 5,
+    Math.abs(row.gflop_per_step - 3.57) < 0.01,
     `gflop_per_step = ${row.gflop_per_step}`,
   );
   assert.equal(row.tensors_after, row.tensors_before, "a step leaked tensors");
@@ -43,3 +50,42 @@ Deno.test("bench rejects an unknown model in one line", async () => {
   assert.equal(err.split("\n").length, 1, err);
   assert.match(err, /unknown preset "nope"/);
 });
+
+/** 2·m·k·n of a product, from its operands' and output's sizes. */
+function productFlops(kernel: {
+  inputShapes: number[][];
+  outputShapes: number[][];
+}): number {
+  const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  const [a, b] = kernel.inputShapes.map(size);
+  const c = size(kernel.outputShapes[0]);
+  // |A|·|B| / |C| = (m·k)(k·n) / (m·n) = k².
+  return 2 * c * Math.sqrt((a * b) / c);
+}
+
+for (const preset of ["paper-mnist", "mode-collapse"]) {
+  Deno.test(`stepFlops() equals the products a ${preset} step runs`, async () => {
+    await selectBackend("wasm");
+    const config = applyOverrides(getPreset(preset), [
+      "batchSize=6",
+      "discriminatorSteps=2",
+    ]);
+    const session = new GanSession(
+      config,
+      syntheticSplit(12, { height: 28, width: 28, channels: 1 }),
+    );
+    const profile = await tf.profile(async () => {
+      session.trainStep();
+      await session.flush();
+    });
+    const ran = profile.kernels
+      .filter((k) => k.name === "BatchMatMul")
+      .reduce((sum, k) => sum + productFlops(k), 0);
+    const counted = stepFlops(session);
+    session.dispose();
+    assert.ok(
+      Math.abs(ran - counted) <= 1e-9 * counted,
+      `products ran ${ran} FLOPs, stepFlops() counts ${counted}`,
+    );
+  });
+}

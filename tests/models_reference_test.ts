@@ -88,7 +88,7 @@ Deno.test("buildModels() gives the reference's CIFAR-10 conv sizes", async () =>
   dispose(pair);
 });
 
-Deno.test("forwardFlops() counts the reference MNIST nets' multiply-adds", () => {
+Deno.test("forwardFlops() and inputLayerFlops() count the reference MNIST nets' multiply-adds", () => {
   const pair = build(REFERENCE_CONV_MNIST);
   // G: 2·100·6272; transposed convs over 7·7 and 14·14 input positions
   // with 9·128·128 weights; the output conv over 28·28 with 9·128.
@@ -97,6 +97,11 @@ Deno.test("forwardFlops() counts the reference MNIST nets' multiply-adds", () =>
   const d = 2 * (196 * 576 + 49 * 36_864 + 3136);
   assert.strictEqual(pair.generator.forwardFlops?.(3), 3 * g);
   assert.strictEqual(pair.discriminator.forwardFlops?.(3), 3 * d);
+  // D's first conv alone: the input gradient a D step skips.
+  assert.strictEqual(
+    pair.discriminator.inputLayerFlops?.(3),
+    3 * 2 * 196 * 576,
+  );
   dispose(pair);
 });
 

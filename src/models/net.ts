@@ -37,6 +37,12 @@ export interface Net {
    */
   forwardFlops?(batch: number): number;
   /**
+   * The first layer's part of {@linkcode Net.forwardFlops}: the input
+   * gradient a step skips when the input is data or noise. Nets without it
+   * are costed as dense layers, the first weight matrix being the first.
+   */
+  inputLayerFlops?(batch: number): number;
+  /**
    * True when, in training as in evaluation, each row's output depends on
    * that row alone (no batch statistics), so that two batches may be run
    * as one. Absent means false.

@@ -273,6 +273,12 @@ class ConvDiscriminator implements Net {
     return flops + 2 * batch * this.output.w.shape[0];
   }
 
+  inputLayerFlops(batch: number): number {
+    const [h, w, cout] = this.maps[0];
+    const k2 = this.config.kernel ** 2;
+    return 2 * batch * h * w * k2 * this.image.channels * cout;
+  }
+
   dispose(): void {
     for (const v of [...this.variables, ...this.buffers]) v.dispose();
   }

@@ -407,18 +407,40 @@ async function appendText(path: string, text: string): Promise<void> {
 }
 
 /**
- * Multiply-add FLOPs of one training step, counted from the weight shapes:
- * a forward pass costs 2·batch·weights; its backward pass twice that.
- * The D step runs G forward, D forward and backward on two batches; the G
- * step runs G and D forward and backward on one.
+ * FLOPs of the matrix products (and convolutions) one training step runs,
+ * 2 per multiply-add, counted from the layer shapes. A layer's forward
+ * pass, its weight gradient and its input gradient each cost the same.
+ * The D step runs G forward, then D forward and backward on two batches,
+ * with no input gradient for D's first layer (its input is data). The G
+ * step runs G and D forward, D's input gradients only (D is not updated),
+ * and G's weight gradients and its input gradients past the first layer
+ * (the noise needs none).
  */
 export function stepFlops(session: GanSession): number {
   const m = session.config.batchSize;
   const k = session.config.discriminatorSteps;
-  const forward = (net: Net) =>
-    net.forwardFlops?.(m) ??
-      2 * m * net.variables.reduce((n, v) => n + (v.rank >= 2 ? v.size : 0), 0);
-  const g = forward(session.models.generator);
-  const d = forward(session.models.discriminator);
-  return k * (g + 2 * d + 4 * d) + (g + d + 2 * d + 2 * g);
+  const { generator: G, discriminator: D } = session.models;
+  const g = forwardFlops(G, m);
+  const d = forwardFlops(D, m);
+  const gIn = inputLayerFlops(G, m);
+  const dIn = inputLayerFlops(D, m);
+  const dStep = g + 2 * (d + d + (d - dIn));
+  const gStep = g + d + d + g + (g - gIn);
+  return k * dStep + gStep;
+}
+
+/** Weight matrices (rank 2 and up) of `net`, in order. */
+function weightSizes(net: Net): number[] {
+  return net.variables.filter((v) => v.rank >= 2).map((v) => v.size);
+}
+
+/** A forward pass over `batch` rows; dense layers unless `net` says. */
+function forwardFlops(net: Net, batch: number): number {
+  const dense = () => 2 * batch * weightSizes(net).reduce((a, b) => a + b, 0);
+  return net.forwardFlops?.(batch) ?? dense();
+}
+
+/** The first layer's share of a forward pass; dense unless `net` says. */
+function inputLayerFlops(net: Net, batch: number): number {
+  return net.inputLayerFlops?.(batch) ?? 2 * batch * (weightSizes(net)[0] ?? 0);
 }
