@@ -5,6 +5,8 @@ import { applyOverrides } from "../src/train/config.ts";
 import { getPreset } from "../src/train/presets.ts";
 import { GanSession } from "../src/train/session.ts";
 import { stepFlops } from "../src/train/train.ts";
+import { benchmarkSteps } from "../src/bench/measure.ts";
+import type { KernelTime } from "../src/bench/profile.ts";
 import { syntheticSplit } from "./_synthetic.ts";
 
 Deno.test("bench --json prints one object per backend with the required fields", async () => {
@@ -89,3 +91,59 @@ for (const preset of ["paper-mnist", "mode-collapse"]) {
     );
   });
 }
+
+Deno.test("benchmarkSteps() stops a slow backend after 3 steps", async () => {
+  const config = applyOverrides(getPreset("paper-mnist"), [
+    "model.generatorHidden=[16,16]",
+    "model.discriminatorMaxout=[[8,3],[8,3]]",
+    "batchSize=4",
+  ]);
+  const fast = await benchmarkSteps(config, "wasm", { steps: 6, warmup: 1 });
+  assert.equal(fast.steps, 6);
+  const slow = await benchmarkSteps(config, "wasm", {
+    steps: 6,
+    warmup: 1,
+    budgetMs: 0,
+  });
+  assert.equal(slow.steps, 3);
+});
+
+Deno.test("bench --profile --json lists a step's kernels", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "tasks/bench.ts",
+      "--json",
+      "--profile",
+      "--backend",
+      "wasm",
+      "--steps",
+      "2",
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assert.equal(lines.length, 2, lines.join("\n"));
+  const row = JSON.parse(lines[1]);
+  assert.equal(row.backend, "wasm");
+  assert.ok(row.ms_per_step > 0, `ms_per_step = ${row.ms_per_step}`);
+  const kernels = row.profile as KernelTime[];
+  // G and D have 3 weight layers each. D's update: G forward (3), D
+  // forward over real and fake rows together (3), D's weight gradients
+  // (3) and input gradients past its first layer (2). G's update: G and D
+  // forward (6), D's input gradients (3), G's weight gradients (3) and
+  // input gradients past its first layer (2). 25 products, each timed.
+  const products = kernels.filter((k) => k.kernel === "BatchMatMul");
+  const calls = products.reduce((sum, k) => sum + k.calls, 0);
+  assert.equal(calls, 25, JSON.stringify(products.map((k) => k.shapes)));
+  assert.ok(products.every((k) => k.ms > 0), "an untimed product");
+  const total = kernels.reduce((sum, k) => sum + k.ms, 0);
+  assert.ok(
+    total <= row.ms_per_step,
+    `kernels ${total} > step ${row.ms_per_step}`,
+  );
+});
