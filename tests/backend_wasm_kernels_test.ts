@@ -1,6 +1,6 @@
 /**
  * The kernels `installWasmKernels()` registers on the wasm backend
- * (`BatchMatMul`, `Max`, `MaxInnermostGrad`, `Identity`, `Sum`,
+ * (`BatchMatMul`, `Max`, `MaxInnermostGrad`, `Identity`, `Sum`, `Add`,
  * `SgdMomentumUpdate`) against the cpu backend on the same input values:
  * every transpose flag and branch of the product, batches (broadcast ones
  * included), innermost and other maxima with ties and NaN, the max
@@ -138,6 +138,7 @@ Deno.test("installWasmKernels() registers webgan's kernels on wasm", () => {
     "Identity",
     "MaxInnermostGrad",
     "Sum",
+    "Add",
     SGD_MOMENTUM,
   ];
   for (const name of names) {
@@ -431,5 +432,38 @@ Deno.test("wasm sum over other axes and of int32 matches cpu", async () => {
         return s;
       });
     assert.deepEqual(Array.from(got.wasm.values), want, `int32 ${axis}`);
+  }
+});
+
+Deno.test("wasm add of a row vector to a matrix equals cpu bit for bit", async () => {
+  // 37 columns: nine vectors and a tail of one; both operand orders, the
+  // vector as [cols] and as [1, cols]. One float32 addition an element, so
+  // nothing may differ.
+  const x = tensorOf([5, 37], randomValues([5, 37]));
+  const b = tensorOf([37], randomValues([37]));
+  const cases: [string, () => tf.Tensor][] = [
+    ["x + b", () => tf.add(x(), b())],
+    ["b + x", () => tf.add(b(), x())],
+    ["x + b[1, 37]", () => tf.add(x(), tf.reshape(b(), [1, 37]))],
+  ];
+  for (const [label, compute] of cases) {
+    const got = await onBoth(compute);
+    assert.deepEqual(got.wasm.shape, [5, 37], `${label}: shape`);
+    assertClose(got, 0, label);
+  }
+});
+
+Deno.test("wasm add of other shapes and of int32 matches cpu", async () => {
+  const x = tensorOf([5, 37], randomValues([5, 37]));
+  const ints = () => tf.tensor([1, 2, 3], [3], "int32");
+  const cases: [string, () => tf.Tensor][] = [
+    ["same shapes", () => tf.add(x(), x())],
+    ["a column", () => tf.add(x(), tf.ones([5, 1]))],
+    ["a scalar", () => tf.add(x(), 2)],
+    ["rank 3", () => tf.add(tf.reshape(x(), [5, 37, 1]), tf.ones([1]))],
+    ["int32", () => tf.add(tf.reshape(ints(), [1, 3]), ints())],
+  ];
+  for (const [label, compute] of cases) {
+    assertClose(await onBoth(compute), 1e-6, label);
   }
 });

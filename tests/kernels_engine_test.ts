@@ -708,6 +708,26 @@ Deno.test("KernelEngine.sumRows() matches float64 column sums", async () => {
   engine.dispose();
 });
 
+Deno.test("KernelEngine.addRows() adds the vector to every row bit for bit", async () => {
+  const { engine, f } = await plainEngine();
+  for (const cols of [1, 3, 4, 5, 17]) {
+    for (const rows of [1, 2, 7]) {
+      const x = pool.subarray(0, rows * cols);
+      const b = pool.subarray(rows * cols, rows * cols + cols);
+      f.set(x, A_AT);
+      f.set(b, B_AT);
+      f.fill(SENTINEL, C_AT - GUARD, C_AT + rows * cols + GUARD);
+      engine.addRows(4 * A_AT, 4 * B_AT, 4 * C_AT, { rows, cols });
+      const want = Float32Array.from(x, (v, i) => v + b[i % cols]);
+      const label = `${rows} × ${cols}`;
+      const got = f.slice(C_AT, C_AT + rows * cols);
+      assert.equal(bitDiffs(got, want), "", label);
+      assert.ok(guardsIntact(f, C_AT, rows * cols), `${label}: outside y`);
+    }
+  }
+  engine.dispose();
+});
+
 Deno.test("KernelEngine.sgdMomentum() on 2 threads equals the float32 loop bit for bit", async () => {
   // 200 003 weights: above the threading threshold (2^16), split into
   // chunks that do not divide the count evenly.

@@ -16,6 +16,9 @@
  *   `../train/optimizers.ts` as one pass instead of four kernels.
  * - `Sum` over the rows of a matrix (a bias gradient) runs as one pass;
  *   the stock kernel transposes the matrix first.
+ * - `Add` of a vector to every row of a matrix (a bias) runs as one SIMD
+ *   pass; the stock kernel takes a generic broadcasting loop, about 2.5 ns
+ *   an element.
  *
  * Other cases go to the stock kernels.
  *
@@ -152,6 +155,40 @@ export function sumKernel(
       "float32",
     );
     engine.sumRows(address(backend, x), address(backend, out), rows, cols);
+    return out;
+  };
+}
+
+/**
+ * `Add` where one float32 input is a matrix and the other a vector as
+ * long as its rows (`[cols]` or `[1, cols]`): the vector goes to every
+ * row. Other cases go to `stock`.
+ */
+export function addKernel(
+  engine: KernelEngine,
+  stock: tf.KernelConfig,
+): tf.KernelFunc {
+  const isRow = (v: tf.TensorInfo, cols: number) =>
+    v.shape[v.shape.length - 1] === cols &&
+    tf.util.sizeFromShape(v.shape) === cols && v.shape.length <= 2;
+  return (params) => {
+    const { a, b } = params.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const [x, bias] = a.shape.length === 2 ? [a, b] : [b, a];
+    if (
+      x.dtype !== "float32" || bias.dtype !== "float32" ||
+      x.shape.length !== 2 || !isRow(bias, x.shape[1])
+    ) {
+      return stock.kernelFunc(params);
+    }
+    const [rows, cols] = x.shape;
+    const backend = params.backend as BackendWasm;
+    const out = backend.makeOutput([rows, cols], "float32");
+    engine.addRows(
+      address(backend, x),
+      address(backend, bias),
+      address(backend, out),
+      { rows, cols },
+    );
     return out;
   };
 }

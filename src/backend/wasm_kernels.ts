@@ -12,6 +12,7 @@ import { KernelEngine } from "../kernels/engine.ts";
 import { setMatMulFlagsFast } from "./gradients.ts";
 import { type HeapAllocator, matMulKernel } from "./wasm_matmul.ts";
 import {
+  addKernel,
   identityKernel,
   maxInnermostGradKernel,
   maxKernel,
@@ -84,11 +85,13 @@ export async function installWasmKernels(
   const stockMatMul = stockKernel("BatchMatMul");
   const stockMax = stockKernel("Max");
   const stockSum = stockKernel("Sum");
+  const stockAdd = stockKernel("Add");
   replace("BatchMatMul", matMulKernel(engine, module, stockMatMul));
   replace("Identity", identityKernel);
   replace("Max", maxKernel(engine, stockMax));
   replace(MAX_INNERMOST_GRAD, maxInnermostGradKernel(engine));
   replace("Sum", sumKernel(engine, stockSum));
+  replace("Add", addKernel(engine, stockAdd));
   replace(SGD_MOMENTUM, sgdMomentumKernel(engine));
   setMatMulFlagsFast(true);
   installed = {

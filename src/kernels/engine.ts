@@ -74,6 +74,7 @@ interface OtherExports {
     lr: number,
   ): void;
   sum_rows(x: number, y: number, rows: number, cols: number): void;
+  add_rows(x: number, b: number, y: number, rows: number, cols: number): void;
 }
 
 /** Products smaller than this many multiply-adds stay on one thread. */
@@ -323,6 +324,19 @@ export class KernelEngine {
   /** `y[j] = Σ_i x[i, j]` for x of rows × cols, rows summed in order. */
   sumRows(x: number, y: number, rows: number, cols: number): void {
     this.#other.sum_rows(x, y, rows, cols);
+  }
+
+  /**
+   * `y[i, j] = x[i, j] + b[j]` for x and y of rows × cols and b of cols;
+   * y may be x.
+   */
+  addRows(
+    x: number,
+    b: number,
+    y: number,
+    shape: { rows: number; cols: number },
+  ): void {
+    this.#other.add_rows(x, b, y, shape.rows, shape.cols);
   }
 
   /** Stop the worker threads. The engine must not be used afterwards. */

@@ -13,7 +13,7 @@ import {
   transposeCode,
 } from "./gemm_code.ts";
 import { maxInnermostCode, maxInnermostGradCode } from "./max_code.ts";
-import { sgdMomentumCode, sumRowsCode } from "./update_code.ts";
+import { addRowsCode, sgdMomentumCode, sumRowsCode } from "./update_code.ts";
 import { buildModule, type ValType } from "./wasm_writer.ts";
 
 export type { MultiplyAdd } from "./gemm_code.ts";
@@ -26,8 +26,8 @@ function ints(count: number): ValType[] {
 /**
  * The module's bytes, for a memory that is or is not shared, with fused or
  * separate multiply-adds in the matrix product. It exports `gemm`,
- * `transpose`, `max_innermost`, `max_innermost_grad`, `sgd_momentum` and
- * `sum_rows`.
+ * `transpose`, `max_innermost`, `max_innermost_grad`, `sgd_momentum`,
+ * `sum_rows` and `add_rows`.
  */
 export function kernelModuleBytes(
   shared: boolean,
@@ -48,5 +48,6 @@ export function kernelModuleBytes(
       code: sgdMomentumCode(),
     },
     { name: "sum_rows", params: ints(4), code: sumRowsCode() },
+    { name: "add_rows", params: ints(5), code: addRowsCode() },
   ]);
 }

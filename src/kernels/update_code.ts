@@ -13,6 +13,9 @@
  * `sum_rows(x, y, rows, cols)` writes `y[j] = Σ_i x[i, j]`, summing rows
  * in order, four columns a vector.
  *
+ * `add_rows(x, b, y, rows, cols)` writes `y[i, j] = x[i, j] + b[j]`: a
+ * bias added to every row, one float32 addition each, as tfjs's `Add`.
+ *
  * Addresses are in bytes.
  *
  * @module
@@ -97,6 +100,37 @@ export function sumRowsCode(): Code {
       code.get(at).get(rowBytes).add().set(at);
     });
     code.get(y).get(j).i32(4).mul().add().get(acc1).f32Store();
+  });
+  return code;
+}
+
+/** The body of `add_rows(x, b, y, rows, cols)`. */
+export function addRowsCode(): Code {
+  const [x, b, y, rows, cols] = [0, 1, 2, 3, 4];
+  const code = new Code(5);
+  const i = code.local("i32");
+  const j = code.local("i32");
+  const row = code.local("i32");
+  const at = code.local("i32");
+  const rowBytes = code.local("i32");
+  code.get(cols).i32(4).mul().set(rowBytes);
+  code.i32(0).set(i);
+  stepLoop(code, i, 1, () => code.get(rows), () => {
+    // row = i·cols·4: the byte offset of row i in x and y.
+    code.get(i).get(rowBytes).mul().set(row);
+    code.i32(0).set(j);
+    stepLoop(code, j, 4, () => code.get(cols), () => {
+      code.get(j).i32(4).mul().set(at);
+      code.get(y).get(row).add().get(at).add();
+      code.get(x).get(row).add().get(at).add().v128Load();
+      code.get(b).get(at).add().v128Load().f32x4Add().v128Store();
+    });
+    stepLoop(code, j, 1, () => code.get(cols), () => {
+      code.get(j).i32(4).mul().set(at);
+      code.get(y).get(row).add().get(at).add();
+      code.get(x).get(row).add().get(at).add().f32Load();
+      code.get(b).get(at).add().f32Load().f32Add().f32Store();
+    });
   });
   return code;
 }
