@@ -94,6 +94,7 @@ export {
   type GeneratorLoss,
   type NoiseKind,
   type TrainConfig,
+  type UpdateOrder,
   validateConfig,
 } from "./src/train/config.ts";
 export type {

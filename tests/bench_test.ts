@@ -65,12 +65,19 @@ function productFlops(kernel: {
   return 2 * c * Math.sqrt((a * b) / c);
 }
 
-for (const preset of ["paper-mnist", "mode-collapse"]) {
-  Deno.test(`stepFlops() equals the products a ${preset} step runs`, async () => {
+for (
+  const [preset, updates] of [
+    ["paper-mnist", "alternating"],
+    ["paper-mnist", "simultaneous"],
+    ["mode-collapse", "alternating"],
+  ]
+) {
+  Deno.test(`stepFlops() equals the products a ${preset} step runs (${updates})`, async () => {
     await selectBackend("wasm");
     const config = applyOverrides(getPreset(preset), [
       "batchSize=6",
       "discriminatorSteps=2",
+      `updates=${updates}`,
     ]);
     const session = new GanSession(
       config,

@@ -14,7 +14,7 @@ import { readPng } from "../src/io/png.ts";
 import { checkpointName, readCheckpoint } from "../src/train/checkpoint.ts";
 import { applyOverrides } from "../src/train/config.ts";
 import { getPreset } from "../src/train/presets.ts";
-import { loadGenerator } from "../src/train/sampling.ts";
+import { loadGenerator, readRunConfig } from "../src/train/sampling.ts";
 import { sampleNoise } from "../src/train/session.ts";
 import { GRID_SAMPLES, train } from "../src/train/train.ts";
 import { syntheticDataset } from "./_synthetic.ts";
@@ -276,4 +276,16 @@ Deno.test("deno task sample writes npy and png with read and cwd write only", as
   } finally {
     await Deno.remove(cwd, { recursive: true });
   }
+});
+
+Deno.test("readRunConfig() reads a config saved before `updates` existed", async () => {
+  const dir = join(out, "before_updates");
+  await Deno.mkdir(dir, { recursive: true });
+  const { updates: _, ...old } = getPreset("paper-mnist");
+  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(old));
+  // Runs from then trained alternately; the field is filled in as such.
+  assert.strictEqual((await readRunConfig(dir)).updates, "alternating");
+  const bad = { ...old, updates: "sideways" };
+  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(bad));
+  await assert.rejects(readRunConfig(dir), UserError);
 });

@@ -62,7 +62,11 @@ Deno.test("GanSession's joint D pass updates as two passes do", async () => {
   await selectBackend("wasm");
   // Without dropout the masks' order cannot matter: the two ways of
   // computing D's update must give the same weights and losses.
-  const config = tinyConfig(["model.inputKeep=1", "model.hiddenKeep=1"]);
+  const config = tinyConfig([
+    "model.inputKeep=1",
+    "model.hiddenKeep=1",
+    "updates=alternating",
+  ]);
   const joint = new GanSession(config, split);
   const apart = new GanSession(config, split, {
     jointDiscriminatorPass: false,
@@ -92,6 +96,85 @@ Deno.test("GanSession's joint D pass updates as two passes do", async () => {
   }
   joint.dispose();
   apart.dispose();
+});
+
+Deno.test("a simultaneous step takes G's gradient at D's old weights", async () => {
+  await selectBackend("wasm");
+  // Change only D's learning rate: after one step D differs; G, whose
+  // gradient a simultaneous step takes before D moves, must not. Large
+  // rates make what D's move does to G's gradient show in G's float32
+  // weights (by about 100 ulps here).
+  const afterOneStep = async (overrides: string[], dLr: number) => {
+    const s = new GanSession(
+      tinyConfig([
+        ...overrides,
+        `discriminatorOptimizer.lr=${dLr}`,
+        "generatorOptimizer.lr=10",
+      ]),
+      split,
+      { jointDiscriminatorPass: false },
+    );
+    s.trainStep();
+    await s.flush();
+    const out = {
+      g: await values(s.models.generator.variables),
+      d: await values(s.models.discriminator.variables),
+    };
+    s.dispose();
+    return out;
+  };
+  const sim = ["updates=simultaneous"];
+  const [slow, fast] = [
+    await afterOneStep(sim, 0.1),
+    await afterOneStep(sim, 10),
+  ];
+  assert.ok(maxAbsDiff(slow.d, fast.d) > 0, "D's learning rate did nothing");
+  assert.strictEqual(maxAbsDiff(slow.g, fast.g), 0);
+  // Alternating, G sees the updated D, so D's learning rate reaches G.
+  const alt = ["updates=alternating"];
+  const [a, b] = [await afterOneStep(alt, 0.1), await afterOneStep(alt, 10)];
+  assert.ok(maxAbsDiff(a.g, b.g) > 0, "alternating G ignored D's update");
+  // D's own update is the same in both orders where no dropout mask can
+  // differ: the same batch, the same z, the same weights.
+  const noDropout = ["model.inputKeep=1", "model.hiddenKeep=1"];
+  const [dSim, dAlt] = [
+    await afterOneStep([...sim, ...noDropout], 0.1),
+    await afterOneStep([...alt, ...noDropout], 0.1),
+  ];
+  assert.strictEqual(maxAbsDiff(dSim.d, dAlt.d), 0);
+  assert.ok(maxAbsDiff(dSim.d, slow.d) > 0, "dropout changed nothing");
+});
+
+Deno.test("a simultaneous step shows D G's fakes through the same masks", async () => {
+  await selectBackend("wasm");
+  // With dropout on (the preset's 0.8 and 0.5), D's logits for the fakes
+  // in G's pass and in D's own agree only if the masks are replayed.
+  const s = new GanSession(tinyConfig(["updates=simultaneous"]), split);
+  const D = s.models.discriminator;
+  const apply = D.apply.bind(D);
+  const logits: Float32Array[] = [];
+  D.apply = (x, context) => {
+    const out = apply(x, context);
+    logits.push(out.dataSync() as Float32Array);
+    return out;
+  };
+  s.trainStep();
+  const [m] = await s.flush();
+  // G's pass over the fakes, then D's over the real rows and the fakes.
+  assert.strictEqual(logits.length, 3);
+  assert.deepStrictEqual(logits[2], logits[0]);
+  assert.notDeepStrictEqual(logits[1], logits[0]);
+  // G's loss is −log D(G(z)) of those logits, D's fake loss −log(1 − D).
+  const mean = (f: (l: number) => number) =>
+    logits[0].reduce((t, l) => t + f(l), 0) / logits[0].length;
+  const gLoss = mean((l) => Math.log1p(Math.exp(-l)));
+  const dLossFake = mean((l) => Math.log1p(Math.exp(l)));
+  assert.ok(Math.abs(m.gLoss - gLoss) < 1e-5, `${m.gLoss} vs ${gLoss}`);
+  assert.ok(
+    Math.abs(m.dLossFake - dLossFake) < 1e-5,
+    `${m.dLossFake} vs ${dLossFake}`,
+  );
+  s.dispose();
 });
 
 Deno.test("GanSession losses start at log 2 per term", async () => {
@@ -128,14 +211,17 @@ Deno.test("GanSession gives identical metrics for the same seed", async () => {
 for (const backend of ["wasm", "cpu"] as const) {
   Deno.test(`GanSession.trainStep() leaks no tensors (${backend})`, async () => {
     await selectBackend(backend);
-    const s = new GanSession(tinyConfig(), split);
-    s.trainStep();
-    await s.flush();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) s.trainStep();
-    await s.flush();
-    assert.equal(tf.memory().numTensors, before, "tensor count changed");
-    s.dispose();
+    for (const updates of ["alternating", "simultaneous"]) {
+      const s = new GanSession(tinyConfig([`updates=${updates}`]), split);
+      s.trainStep();
+      await s.flush();
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) s.trainStep();
+      await s.flush();
+      assert.equal(tf.memory().numTensors, before, `${updates}: count changed`);
+      s.dispose();
+      assert.equal(tf.memory().numTensors, before - s.tensors().size);
+    }
   });
 }
 

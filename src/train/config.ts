@@ -15,6 +15,13 @@ import type { OptimizerConfig } from "./optimizers.ts";
 /** How the noise z is drawn. */
 export type NoiseKind = "uniform-sqrt3" | "normal";
 
+/**
+ * How a step's updates are ordered: Algorithm 1's alternation (D, then G
+ * against the updated D), or both players at once from the same weights,
+ * as the authors' pylearn2 code does.
+ */
+export type UpdateOrder = "alternating" | "simultaneous";
+
 /** The generator's objective. */
 export type GeneratorLoss = "non-saturating" | "minimax";
 
@@ -45,6 +52,11 @@ export interface TrainConfig {
   batchSize: number;
   /** k in Algorithm 1: D updates per G update. */
   discriminatorSteps: number;
+  /**
+   * Alternating (Algorithm 1) or simultaneous (the authors' code; with
+   * k > 1, the last of the k D updates is made together with G's).
+   */
+  updates: UpdateOrder;
   /** −log D(G(z)) (non-saturating) or log(1 − D(G(z))) (the paper's Eq. 1). */
   generatorLoss: GeneratorLoss;
   /** D's loss: the sum of the real and fake terms, or their mean. */
@@ -78,6 +90,7 @@ const CHOICES: Record<string, readonly string[]> = {
   "dataset": ["mnist", "fashion-mnist", "cifar10"],
   "noise": ["uniform-sqrt3", "normal"],
   "generatorLoss": ["non-saturating", "minimax"],
+  "updates": ["alternating", "simultaneous"],
   "discriminatorLoss": ["sum", "mean"],
   "backend": ["auto", "webgpu", "wasm", "cpu"],
   "data.range": ["unit", "symmetric"],

@@ -86,6 +86,8 @@ export async function readRunConfig(runDir: string): Promise<TrainConfig> {
     throw new UserError(`${path} is not valid JSON`);
   }
   const { environment: _, ...rest } = config;
+  // Run folders written before the field existed trained alternately.
+  rest.updates ??= "alternating";
   validateConfig(rest);
   return rest;
 }

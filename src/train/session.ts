@@ -11,12 +11,16 @@
  *
  * Each update differentiates only with respect to the player being updated,
  * so a G step leaves D's weights untouched and computes no D weight
- * gradients. Losses stay on the device and are read back every
- * `readEvery` steps, so the steady-state step never waits on the GPU.
+ * gradients. With `updates: "simultaneous"` the last D update and the G
+ * update are taken from the same weights and the same fakes and applied
+ * together, as the authors' code (goodfeli/adversarial, `AdversaryCost2`)
+ * does. Losses stay on the device and are read back every `readEvery`
+ * steps, so the steady-state step never waits on the GPU.
  *
  * @module
  */
 import {
+  type NamedTensorMap,
   type Scalar,
   type Tensor,
   type Tensor2D,
@@ -159,7 +163,7 @@ export class GanSession {
   #pending: { step: number; lr: number; values: Tensor }[] = [];
   /** The split being trained on. */
   readonly train: Split;
-  #jointPass: boolean;
+  readonly #jointPass: boolean;
 
   /**
    * Build fresh networks and optimizers for `config` on the `train` split.
@@ -221,16 +225,82 @@ export class GanSession {
    * sum. The loss is the same function of the same weights; only the
    * dropout masks are drawn in a different order.
    */
-  #discriminate(x: Tensor2D, fake: Tensor2D): [Tensor2D, Tensor2D] {
+  #discriminate(
+    x: Tensor2D,
+    fake: Tensor2D,
+    seeds: () => number,
+  ): [Tensor2D, Tensor2D] {
     const D = this.models.discriminator;
-    if (this.#jointPass && D.rowIndependent) {
+    // A simultaneous update replays the fakes' masks in G's pass, so the
+    // fakes keep a pass of their own.
+    const joint = this.#jointPass && D.rowIndependent &&
+      this.config.updates !== "simultaneous";
+    if (joint) {
       const logits = D.apply(tf.concat([x, fake]), this.#context());
       return tf.split(logits, [x.shape[0], fake.shape[0]]) as [
         Tensor2D,
         Tensor2D,
       ];
     }
-    return [D.apply(x, this.#context()), D.apply(fake, this.#context())];
+    return [
+      D.apply(x, this.#context()),
+      D.apply(fake, { training: true, seed: seeds }),
+    ];
+  }
+
+  /**
+   * D's gradients on a fresh real batch and the given fakes, at the
+   * current weights.
+   *
+   * @param fake `G(z)`, made outside the tape: D's update needs no
+   *   gradient with respect to G.
+   * @param seeds Draws the dropout seeds of D's pass over the fakes.
+   * @returns The gradients and scalars (real loss, fake loss, real error,
+   *   fake error), kept out of the caller's tidy so that it can return them.
+   */
+  #discriminatorGrads(
+    fake: Tensor2D,
+    seeds: () => number,
+  ): { grads: NamedTensorMap; parts: Tensor[] } {
+    const m = this.config.batchSize;
+    const batch = this.sampler.next();
+    const x = tf.tensor2d(batch.images, [m, this.pixels]);
+    let parts: Scalar[] = [];
+    const { grads } = tf.variableGrads(() => {
+      const [logitsReal, logitsFake] = this.#discriminate(x, fake, seeds);
+      const lr = realLoss(logitsReal);
+      const lf = fakeLoss(logitsFake);
+      // Kept, so that the tape's tidy does not release them.
+      parts = [lr, lf, errorRate(logitsReal, 1), errorRate(logitsFake, 0)]
+        .map((t) => tf.keep(t));
+      const sum = tf.add(lr, lf);
+      return (this.config.discriminatorLoss === "mean"
+        ? tf.mul(sum, 0.5)
+        : sum) as Scalar;
+    }, this.models.discriminator.variables);
+    return { grads, parts };
+  }
+
+  /**
+   * G's gradients on the noise `z`, at the current weights. D's weights
+   * are only read.
+   *
+   * @param seeds Draws the dropout seeds of D's pass over `G(z)`.
+   * @returns The gradients, G's loss, and the fakes `G(z)`, which the tape
+   *   keeps for the caller to dispose.
+   */
+  #generatorGrads(
+    z: Tensor2D,
+    seeds: () => number,
+  ): { grads: NamedTensorMap; value: Scalar; fake: Tensor2D } {
+    const { generator: G, discriminator: D } = this.models;
+    let fake: Tensor2D | undefined;
+    const { grads, value } = tf.variableGrads(() => {
+      fake = tf.keep(G.apply(z, this.#context()));
+      const logits = D.apply(fake, { training: true, seed: seeds });
+      return generatorLoss(logits, this.config.generatorLoss);
+    }, G.variables);
+    return { grads, value, fake: fake! };
   }
 
   /**
@@ -241,29 +311,15 @@ export class GanSession {
    *   the caller must dispose.
    */
   updateDiscriminator(): Tensor[] {
-    const { generator: G, discriminator: D } = this.models;
-    const m = this.config.batchSize;
-    const batch = this.sampler.next();
     return tf.tidy(() => {
-      const x = tf.tensor2d(batch.images, [m, this.pixels]);
-      // G's forward pass sits outside the tape: D's update needs no
-      // gradient with respect to G.
-      const fake = G.apply(this.#noise(m), this.#context());
-      let parts: Scalar[] = [];
-      const { grads } = tf.variableGrads(() => {
-        const [logitsReal, logitsFake] = this.#discriminate(x, fake);
-        const lr = realLoss(logitsReal);
-        const lf = fakeLoss(logitsFake);
-        // Kept, so that the tape's tidy does not release them.
-        parts = [lr, lf, errorRate(logitsReal, 1), errorRate(logitsFake, 0)]
-          .map((t) => tf.keep(t));
-        const sum = tf.add(lr, lf);
-        return (this.config.discriminatorLoss === "mean"
-          ? tf.mul(sum, 0.5)
-          : sum) as Scalar;
-      }, D.variables);
+      const z = this.#noise(this.config.batchSize);
+      const fake = this.models.generator.apply(z, this.#context());
+      const { grads, parts } = this.#discriminatorGrads(
+        fake,
+        () => this.rng.seed(),
+      );
       this.dOptimizer.apply(grads);
-      D.constrain?.();
+      this.models.discriminator.constrain?.();
       return parts;
     });
   }
@@ -274,32 +330,68 @@ export class GanSession {
    * @returns G's loss, which the caller must dispose.
    */
   updateGenerator(): Scalar {
-    const { generator: G, discriminator: D } = this.models;
-    const m = this.config.batchSize;
     return tf.tidy(() => {
-      const z = this.#noise(m);
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = D.apply(G.apply(z, this.#context()), this.#context());
-        return generatorLoss(logits, this.config.generatorLoss);
-      }, G.variables);
-      this.gOptimizer.apply(grads);
-      G.constrain?.();
-      return value;
+      const z = this.#noise(this.config.batchSize);
+      const g = this.#generatorGrads(z, () => this.rng.seed());
+      g.fake.dispose();
+      this.gOptimizer.apply(g.grads);
+      this.models.generator.constrain?.();
+      return g.value;
     });
   }
 
   /**
-   * Run one step of Algorithm 1: k D updates, then one G update. The
-   * step's metrics are queued on the device; {@linkcode flush} reads them.
+   * One simultaneous update, as the authors' code makes it (`AdversaryCost2`
+   * under pylearn2's SGD): both players' gradients are taken at the same
+   * weights, on the same fakes `G(z)` seen through the same dropout masks,
+   * and only then applied. G's pass comes first and lends D its fakes, so
+   * the step runs G forward once.
+   *
+   * @returns D's four scalars and G's loss, which the caller must dispose.
+   */
+  updateBoth(): Tensor[] {
+    return tf.tidy(() => {
+      const z = this.#noise(this.config.batchSize);
+      const drawn: number[] = [];
+      const g = this.#generatorGrads(z, () => {
+        const seed = this.rng.seed();
+        drawn.push(seed);
+        return seed;
+      });
+      let next = 0;
+      const d = this.#discriminatorGrads(g.fake, () => drawn[next++]);
+      g.fake.dispose();
+      this.dOptimizer.apply(d.grads);
+      this.gOptimizer.apply(g.grads);
+      this.models.discriminator.constrain?.();
+      this.models.generator.constrain?.();
+      return [...d.parts, g.value];
+    });
+  }
+
+  /**
+   * Run one step: k D updates, then one G update (Algorithm 1), or, with
+   * `updates: "simultaneous"`, k − 1 D updates and then one update of
+   * both. The step's metrics are queued on the device; {@linkcode flush}
+   * reads them.
    */
   trainStep(): void {
     const lr = this.dOptimizer.learningRate;
+    const simultaneous = this.config.updates === "simultaneous";
+    const k = this.config.discriminatorSteps;
     let parts: Tensor[] = [];
-    for (let i = 0; i < this.config.discriminatorSteps; i++) {
+    for (let i = 0; i < (simultaneous ? k - 1 : k); i++) {
       for (const t of parts) t.dispose();
       parts = this.updateDiscriminator();
     }
-    const g = this.updateGenerator();
+    let g: Tensor;
+    if (simultaneous) {
+      for (const t of parts) t.dispose();
+      parts = this.updateBoth();
+      g = parts.pop()!;
+    } else {
+      g = this.updateGenerator();
+    }
     const [lReal, lFake, eReal, eFake] = parts;
     const values = tf.stack([lReal, lFake, g, eReal, eFake]);
     for (const t of [...parts, g]) t.dispose();

@@ -414,7 +414,8 @@ async function appendText(path: string, text: string): Promise<void> {
  * with no input gradient for D's first layer (its input is data). The G
  * step runs G and D forward, D's input gradients only (D is not updated),
  * and G's weight gradients and its input gradients past the first layer
- * (the noise needs none).
+ * (the noise needs none). A simultaneous update runs G forward once for
+ * both players, so its step has one G forward pass fewer.
  */
 export function stepFlops(session: GanSession): number {
   const m = session.config.batchSize;
@@ -426,7 +427,8 @@ export function stepFlops(session: GanSession): number {
   const dIn = inputLayerFlops(D, m);
   const dStep = g + 2 * (d + d + (d - dIn));
   const gStep = g + d + d + g + (g - gIn);
-  return k * dStep + gStep;
+  const shared = session.config.updates === "simultaneous" ? g : 0;
+  return k * dStep + gStep - shared;
 }
 
 /** Weight matrices (rank 2 and up) of `net`, in order. */

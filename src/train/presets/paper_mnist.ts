@@ -46,6 +46,7 @@ export const paperMnist: TrainConfig = {
   steps: 4000,
   batchSize: 100,
   discriminatorSteps: 1,
+  updates: "alternating",
   generatorLoss: "non-saturating",
   // AdversaryCost2 in the authors' code: d_obj = ½ (real term + fake term).
   discriminatorLoss: "mean",

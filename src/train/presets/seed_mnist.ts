@@ -60,6 +60,7 @@ export const seedMnist: TrainConfig = {
   steps: 3000,
   batchSize: 128,
   discriminatorSteps: 1,
+  updates: "alternating",
   generatorLoss: "non-saturating",
   discriminatorLoss: "mean",
   discriminatorOptimizer: referenceAdam(1e-4),
