@@ -12,7 +12,7 @@ import { defaultWasmThreads } from "../src/backend/wasm_threads.ts";
 import { benchmarkSteps, type BenchResult } from "../src/bench/measure.ts";
 import { profileSteps, type StepProfile } from "../src/bench/profile.ts";
 import { benchmarkTorch } from "../src/bench/torch_peer.ts";
-import type { TrainConfig } from "../src/train/config.ts";
+import { applyOverrides, type TrainConfig } from "../src/train/config.ts";
 import { getPreset } from "../src/train/presets.ts";
 import { runTask } from "./_terminal.ts";
 
@@ -24,6 +24,8 @@ const USAGE = `usage: deno task bench [options]
   --backend B      auto (every available backend) | webgpu | wasm | cpu
                    (default auto: webgpu when an adapter exists, wasm, cpu)
   --model NAME     the preset whose model is timed (default paper-mnist)
+  --updates U      alternating | simultaneous (default: the preset's;
+                   paper-mnist's is simultaneous, as in the authors' code)
   --steps N        timed steps after warm-up (default 10; a backend slower
                    than ${BUDGET_S} s for them stops after 3)
   --threads N      wasm threads, 1 to 8 (default: every core, at most 8)
@@ -39,6 +41,7 @@ const USAGE = `usage: deno task bench [options]
 const FLAGS = {
   backend: { type: "string" },
   model: { type: "string" },
+  updates: { type: "string" },
   steps: { type: "string" },
   threads: { type: "string" },
   rounds: { type: "string" },
@@ -73,7 +76,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const config = getPreset(flags.model ?? "paper-mnist");
+  const preset = getPreset(flags.model ?? "paper-mnist");
+  const config = flags.updates
+    ? applyOverrides(preset, [`updates=${flags.updates}`])
+    : preset;
   const steps = readInt("steps", flags.steps, { min: 1 }) ?? 10;
   const threads = readInt("threads", flags.threads, { min: 1, max: 8 }) ??
     defaultWasmThreads();
@@ -82,7 +88,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
   const widths = [8, 8, 10, 8, 9, 9, 6, 15];
   if (!flags.json) {
-    console.log(`model ${config.preset}, batch ${config.batchSize}`);
+    console.log(
+      `model ${config.preset}, batch ${config.batchSize}, ` +
+        `${config.updates} updates`,
+    );
     console.log(row(
       [
         "backend",
@@ -137,6 +146,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
         console.log(JSON.stringify({
           backend: profile.backend,
           model: config.preset,
+          updates: config.updates,
           ms_per_step: profile.stepMs,
           profile: profile.kernels,
         }));
@@ -216,6 +226,7 @@ async function compareWithTorch(
       python: out.python,
       threads: r.threads ?? threads,
       steps: Math.max(steps, 10),
+      updates: config.updates,
     });
     printRow(r);
     if ("unavailable" in t) {
@@ -226,6 +237,7 @@ async function compareWithTorch(
       console.log(JSON.stringify({
         backend: `pytorch ${t.torch}`,
         model: config.preset,
+        updates: t.updates,
         threads: t.threads,
         ms_per_step: t.ms_per_step,
       }));

@@ -6,6 +6,7 @@ import { getPreset } from "../src/train/presets.ts";
 import { GanSession } from "../src/train/session.ts";
 import { stepFlops } from "../src/train/train.ts";
 import { benchmarkSteps } from "../src/bench/measure.ts";
+import { benchmarkTorch } from "../src/bench/torch_peer.ts";
 import type { KernelTime } from "../src/bench/profile.ts";
 import { syntheticSplit } from "./_synthetic.ts";
 
@@ -32,6 +33,7 @@ Deno.test("bench --json prints one object per backend with the required fields",
   const row = JSON.parse(lines[0]);
   assert.equal(row.backend, "wasm");
   assert.equal(row.model, "paper-mnist");
+  assert.equal(row.updates, "alternating");
   assert.ok(row.ms_per_step > 0, `ms_per_step = ${row.ms_per_step}`);
   // The FLOP count of the paper's step, from its layer shapes: 3.57 GFLOP.
   assert.ok(
@@ -153,4 +155,38 @@ Deno.test("bench --profile --json lists a step's kernels", async () => {
     total <= row.ms_per_step,
     `kernels ${total} > step ${row.ms_per_step}`,
   );
+});
+
+// Debian's python3-torch installs into /usr/bin/python3; CI does not.
+const torchPython = await (async () => {
+  for (const python of ["/usr/bin/python3", "python3"]) {
+    try {
+      const out = await new Deno.Command(python, {
+        args: ["-c", "import torch"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (out.code === 0) return python;
+    } catch {
+      // not installed
+    }
+  }
+  return undefined;
+})();
+
+Deno.test("the PyTorch peer runs both update orders", {
+  ignore: !torchPython,
+}, async () => {
+  for (const updates of ["alternating", "simultaneous"] as const) {
+    const t = await benchmarkTorch({
+      python: torchPython,
+      threads: 1,
+      steps: 1,
+      warmup: 1,
+      updates,
+    });
+    assert.ok(!("unavailable" in t), JSON.stringify(t));
+    assert.equal(t.updates, updates);
+    assert.ok(t.ms_per_step > 0, `ms_per_step = ${t.ms_per_step}`);
+  }
 });

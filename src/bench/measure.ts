@@ -8,7 +8,7 @@
 import { tf } from "../backend/tf.ts";
 import { type BackendRequest, selectBackend } from "../backend/select.ts";
 import type { Split } from "../data/dataset.ts";
-import type { TrainConfig } from "../train/config.ts";
+import type { TrainConfig, UpdateOrder } from "../train/config.ts";
 import { GanSession } from "../train/session.ts";
 import { stepFlops } from "../train/train.ts";
 import { Rng } from "../util/rng.ts";
@@ -19,6 +19,8 @@ export interface BenchResult {
   backend: string;
   /** The preset whose model was timed. */
   model: string;
+  /** The step's update order. */
+  updates: UpdateOrder;
   /** Threads the wasm backend used, when it is wasm. */
   threads?: number;
   /** Adapter description, for WebGPU. */
@@ -121,6 +123,7 @@ export async function benchmarkSteps(
     return {
       backend: info.name,
       model: config.preset,
+      updates: config.updates,
       threads: info.threads,
       adapter: info.adapter,
       ms_per_step: ms,

@@ -1,11 +1,14 @@
 /**
  * The peer a user would otherwise reach for: the paper's MNIST model in
- * PyTorch, one training step timed the same way as webgan's (a D update on
- * real and fake batches, then a G update with D frozen). It runs only where
- * `python3` can import `torch`.
+ * PyTorch, one training step timed the same way as webgan's: a D update on
+ * real and fake batches, then a G update with D frozen, or, for
+ * simultaneous updates, both players' gradients from one forward pass and
+ * then both optimizer steps. It runs only where `python3` can import
+ * `torch`.
  *
  * @module
  */
+import type { UpdateOrder } from "../train/config.ts";
 
 /** The PyTorch side of the comparison, run as `python3 -c`. */
 const SCRIPT = `
@@ -14,6 +17,7 @@ import torch
 from torch import nn
 
 threads, steps, warmup = (int(a) for a in sys.argv[1:4])
+simultaneous = sys.argv[4] == "simultaneous"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -38,7 +42,22 @@ ones, zeros = torch.ones(100, 1), torch.zeros(100, 1)
 def noise():
     return (torch.rand(100, 100) * 2 - 1) * 3 ** 0.5
 
-def step():
+def step_simultaneous():
+    # One forward pass; D's gradient and G's both come from its logits,
+    # and autograd.grad computes each player's gradients only.
+    logits_fake = D(G(noise()))
+    loss_d = bce(D(x), ones) + bce(logits_fake, zeros)
+    loss_g = bce(logits_fake, ones)
+    d_params, g_params = list(D.parameters()), list(G.parameters())
+    d_grads = torch.autograd.grad(loss_d, d_params, retain_graph=True)
+    g_grads = torch.autograd.grad(loss_g, g_params)
+    for p, g in zip(d_params + g_params, d_grads + g_grads):
+        p.grad = g
+    opt_d.step()
+    opt_g.step()
+    return loss_d.item() + loss_g.item()
+
+def step_alternating():
     with torch.no_grad():
         fake = G(noise())
     opt_d.zero_grad()
@@ -55,6 +74,7 @@ def step():
         p.requires_grad_(True)
     return loss_d.item() + loss_g.item()
 
+step = step_simultaneous if simultaneous else step_alternating
 for _ in range(warmup):
     step()
 times = []
@@ -64,7 +84,8 @@ for _ in range(steps):
     times.append((time.perf_counter() - t0) * 1000)
 times.sort()
 print(json.dumps({"ms_per_step": times[len(times) // 2],
-                  "torch": torch.__version__, "threads": threads}))
+                  "torch": torch.__version__, "threads": threads,
+                  "updates": sys.argv[4]}))
 `;
 
 /** What the PyTorch peer measured. */
@@ -75,11 +96,15 @@ export interface TorchResult {
   torch: string;
   /** Threads it used. */
   threads: number;
+  /** The update order it timed. */
+  updates: UpdateOrder;
 }
 
 /**
  * Time the paper's MNIST step in PyTorch.
  *
+ * @param options `updates` picks the step: D then G (the default), or both
+ *   at once.
  * @returns The timing, or the reason it could not be measured.
  */
 export async function benchmarkTorch(
@@ -88,13 +113,27 @@ export async function benchmarkTorch(
     threads?: number;
     steps?: number;
     warmup?: number;
+    updates?: UpdateOrder;
   } = {},
 ): Promise<TorchResult | { unavailable: string }> {
-  const { python = "python3", threads = 2, steps = 20, warmup = 3 } = options;
+  const {
+    python = "python3",
+    threads = 2,
+    steps = 20,
+    warmup = 3,
+    updates = "alternating",
+  } = options;
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command(python, {
-      args: ["-c", SCRIPT, String(threads), String(steps), String(warmup)],
+      args: [
+        "-c",
+        SCRIPT,
+        String(threads),
+        String(steps),
+        String(warmup),
+        updates,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
