@@ -58,7 +58,7 @@ Parzen: σ from 10 values in [0.1, 1] is chosen on the validation images
 mean ± standard error in nats. Reference row: as many real training images
 as samples, scored as if they were samples (MNIST, 10000: about 240 nats).
 
-Modes: a classifier (trained on first use, about 3 minutes, then cached
+Modes: a classifier (trained on first use, under a minute, then cached
 under <models-dir>/_classifiers/) labels every sample; the table shows the
 classes covered (≥ 1 % of the samples), KL and JSD of the class histogram
 against the training labels' distribution, the mean confidence and the

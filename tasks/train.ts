@@ -34,7 +34,7 @@ const USAGE = `usage: deno task train [options]
                           none; MNIST and Fashion-MNIST only): classes
                           covered and their JSD go to metrics.csv, and a
                           collapse prints a warning. The first use trains
-                          a classifier (about 3 minutes), cached under
+                          a classifier (under a minute), cached under
                           OUT/_classifiers/
   --resume RUN_FOLDER     continue a stopped run from its latest checkpoint
   -h, --help              show this help`;

@@ -337,7 +337,7 @@ export function describeMapping(data: TrainConfig["data"]): string {
  * `metric` asks for, each beside its real-data reference row.
  *
  * On the wasm backend with 2 cores a full MNIST evaluation takes about a
- * minute once the classifier is cached (training it takes about 3 minutes,
+ * minute once the classifier is cached (training it takes under a minute,
  * once).
  *
  * @example
@@ -640,8 +640,8 @@ async function trainOrLoad(
       type: "stage",
       stage: "classifier-train",
       total,
-      label: `training the ${dataset.name} classifier (first use, about ` +
-        `3 minutes on 2 cores; cached under ${folder})`,
+      label: `training the ${dataset.name} classifier (first use, under a ` +
+        `minute on 2 cores; cached under ${folder})`,
     });
   };
   // Without a cache file it will train: say so before the first batch. A

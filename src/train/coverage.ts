@@ -7,7 +7,7 @@
  * says so (see {@linkcode COLLAPSE_THRESHOLDS}).
  *
  * The classifier is the one `deno task evaluate` uses, cached under
- * `<out>/_classifiers/<dataset>/`, and trained (about 3 minutes on 2
+ * `<out>/_classifiers/<dataset>/`, and trained (under a minute on 2
  * cores) on first use. It exists for MNIST and Fashion-MNIST only; runs on
  * CIFAR-10 or on contrast-normalised images are refused.
  *
