@@ -240,3 +240,41 @@ Deno.test("GanSession trains a tiny model on webgpu (llvmpipe)", {
   assert.equal(tf.memory().numTensors, before, "tensor count changed");
   s.dispose();
 });
+
+// On WebGPU a read is a GPU→CPU sync, which the steady-state step must not
+// make. (wasm "reads" are heap copies: its slice kernel, under tf.split,
+// makes one, so the check is WebGPU's.)
+Deno.test("GanSession's step reads nothing back until flush (webgpu)", {
+  ignore: !(await navigator.gpu?.requestAdapter()),
+}, async () => {
+  await selectBackend("webgpu");
+  const engine = tf.backend() as unknown as Record<string, unknown>;
+  let reads = 0;
+  const originals = new Map<string, unknown>();
+  for (const name of ["read", "readSync", "readToGPU"]) {
+    const f = engine[name];
+    if (typeof f !== "function") continue;
+    originals.set(name, f);
+    engine[name] = (...args: unknown[]) => {
+      reads++;
+      return (f as (...a: unknown[]) => unknown).apply(engine, args);
+    };
+  }
+  try {
+    for (const updates of ["simultaneous", "alternating"]) {
+      const s = new GanSession(tinyConfig([`updates=${updates}`]), split);
+      s.trainStep();
+      await s.flush();
+      reads = 0;
+      for (let i = 0; i < 3; i++) s.trainStep();
+      assert.equal(reads, 0, `${updates}: the step read from the device`);
+      const rows = await s.flush();
+      // The spy sees the one read that flush makes.
+      assert.ok(reads >= 1, `${updates}: flush read nothing?`);
+      assert.equal(rows.length, 3);
+      s.dispose();
+    }
+  } finally {
+    for (const [name, f] of originals) engine[name] = f;
+  }
+});
