@@ -10,25 +10,26 @@ import { benchmarkTorch } from "../src/bench/torch_peer.ts";
 import type { KernelTime } from "../src/bench/profile.ts";
 import { syntheticSplit } from "./_synthetic.ts";
 
-Deno.test("bench --json prints one object per backend with the required fields", async () => {
+/** Run `deno task bench` with `args`; its stdout lines and exit status. */
+async function bench(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "tasks/bench.ts",
-      "--json",
-      "--backend",
-      "wasm",
-      "--steps",
-      "2",
-    ],
+    args: ["run", "-A", "tasks/bench.ts", ...args],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, stderr);
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  return {
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr).trim(),
+    lines: new TextDecoder().decode(out.stdout).trim().split("\n"),
+  };
+}
+
+Deno.test("bench --json prints one object per backend with the required fields", async () => {
+  const { code, stderr, lines } = await bench(
+    ["--json", "--backend", "wasm", "--steps", "2"],
+  );
+  assert.equal(code, 0, stderr);
   assert.equal(lines.length, 1, lines.join("\n"));
   const row = JSON.parse(lines[0]);
   assert.equal(row.backend, "wasm");
@@ -46,15 +47,10 @@ Deno.test("bench --json prints one object per backend with the required fields",
 });
 
 Deno.test("bench rejects an unknown model in one line", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "tasks/bench.ts", "--model", "nope"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const err = new TextDecoder().decode(out.stderr).trim();
-  assert.notEqual(out.code, 0);
-  assert.equal(err.split("\n").length, 1, err);
-  assert.match(err, /unknown preset "nope"/);
+  const { code, stderr } = await bench(["--model", "nope"]);
+  assert.notEqual(code, 0);
+  assert.equal(stderr.split("\n").length, 1, stderr);
+  assert.match(stderr, /unknown preset "nope"/);
 });
 
 /** 2·m·k·n of a product, from its operands' and output's sizes. */
@@ -120,24 +116,10 @@ Deno.test("benchmarkSteps() stops a slow backend after 3 steps", async () => {
 });
 
 Deno.test("bench --profile --json lists a step's kernels", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "tasks/bench.ts",
-      "--json",
-      "--profile",
-      "--backend",
-      "wasm",
-      "--steps",
-      "2",
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const { code, stderr, lines } = await bench(
+    ["--json", "--profile", "--backend", "wasm", "--steps", "2"],
+  );
+  assert.equal(code, 0, stderr);
   assert.equal(lines.length, 2, lines.join("\n"));
   const row = JSON.parse(lines[1]);
   assert.equal(row.backend, "wasm");
