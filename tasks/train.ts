@@ -183,7 +183,9 @@ function printEvent(event: TrainEvent, state: TermState): void {
         `  compute   ${(event.flopsPerStep / 1e9).toFixed(2)} GFLOP per step`,
       );
       console.log(
-        `  schedule  ${config.steps} steps, batch ${config.batchSize}, k=${config.discriminatorSteps}, seed ${config.seed}`,
+        `  schedule  ${config.steps} steps, batch ${config.batchSize}, ` +
+          `k=${config.discriminatorSteps}, ${config.updates} updates, ` +
+          `seed ${config.seed}`,
       );
       console.log(`  run       ${paths.root}`);
       if (event.resumedFrom !== undefined) {
