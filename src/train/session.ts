@@ -125,6 +125,7 @@ export interface SessionOptions {
   /**
    * In D's update, run D once over the real and fake rows together when D
    * is row independent (`Net.rowIndependent`), instead of once for each.
+   * Simultaneous updates always run the fakes apart, to replay G's masks.
    * @default {true}
    */
   jointDiscriminatorPass?: boolean;
