@@ -207,8 +207,9 @@ export class GanSession {
     return noiseDim(this.config.model);
   }
 
-  #context() {
-    return { training: true, seed: () => this.rng.seed() };
+  /** Training mode, drawing dropout seeds from `seed`. */
+  #context(seed: () => number = () => this.rng.seed()) {
+    return { training: true, seed };
   }
 
   #noise(count: number): Tensor2D {
@@ -245,7 +246,7 @@ export class GanSession {
     }
     return [
       D.apply(x, this.#context()),
-      D.apply(fake, { training: true, seed: seeds }),
+      D.apply(fake, this.#context(seeds)),
     ];
   }
 
@@ -298,7 +299,7 @@ export class GanSession {
     let fake: Tensor2D | undefined;
     const { grads, value } = tf.variableGrads(() => {
       fake = tf.keep(G.apply(z, this.#context()));
-      const logits = D.apply(fake, { training: true, seed: seeds });
+      const logits = D.apply(fake, this.#context(seeds));
       return generatorLoss(logits, this.config.generatorLoss);
     }, G.variables);
     return { grads, value, fake: fake! };
