@@ -10,8 +10,8 @@
  * register the filter gradient), while an MLP trains through XNNPACK
  * matmuls alone. On MNIST it reaches 98.4 % test accuracy in 12 epochs,
  * under a minute on 2 cores with webgan's wasm kernels and the
- * BatchMatMul gradient of `src/backend/gradients.ts` (tfjs's stock gradient is about 5 times
- * slower on wasm).
+ * BatchMatMul gradient of `src/backend/gradients.ts` (tfjs's stock
+ * gradient is about 5 times slower on wasm).
  *
  * Inputs are images in the unit range [0, 1], flat NHWC, as
  * `loadDataset(name, { range: "unit" })` gives them; map a generator's

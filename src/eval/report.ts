@@ -343,7 +343,7 @@ export function describeMapping(data: TrainConfig["data"]): string {
  * @example
  * ```ts ignore
  * const report = await evaluateRun("models/mnist/01_02_2026/10_00_00");
- * console.log(formatReportTable(report));
+ * const table = formatReportTable(report); // for a task to print
  * ```
  *
  * @param runDir The run folder.

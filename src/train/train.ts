@@ -135,9 +135,8 @@ export interface TrainOptions {
  * ```ts ignore
  * import { getPreset, train } from "./mod.ts";
  * const config = { ...getPreset("paper-mnist"), steps: 20 };
- * const result = await train(config, {
- *   onEvent: (e) => e.type === "done" && console.log(e.result.paths.root),
- * });
+ * const result = await train(config);
+ * const runFolder = result.paths.root;
  * ```
  */
 export async function train(
